@@ -1,0 +1,64 @@
+/**
+ * The Confluent wire format: magic byte 0, a 4-byte big-endian schema id, then the
+ * Avro binary body.
+ */
+import type avro from 'avsc';
+import { K2Error } from '../model/errors.js';
+
+export const MAGIC_BYTE = 0;
+export const WIRE_HEADER_BYTES = 5;
+
+export class WireFormatError extends K2Error {
+  constructor(message: string, context: Record<string, string | number> = {}) {
+    super('WIRE_FORMAT', message, context);
+  }
+}
+
+/** Encodes a value with the given type, framed with the schema id. */
+export function encodeWire(type: avro.Type, schemaId: number, value: unknown): Buffer {
+  const body = type.toBuffer(value);
+  const out = Buffer.allocUnsafe(WIRE_HEADER_BYTES + body.length);
+  out[0] = MAGIC_BYTE;
+  out.writeUInt32BE(schemaId, 1);
+  body.copy(out, WIRE_HEADER_BYTES);
+  return out;
+}
+
+export interface WireFrame {
+  schemaId: number;
+  body: Buffer;
+}
+
+/** Splits a framed message into its schema id and Avro body. */
+export function splitWire(message: Buffer): WireFrame {
+  if (message.length < WIRE_HEADER_BYTES) {
+    throw new WireFormatError(`message too short for the Confluent wire format: ${message.length} bytes`, {
+      bytes: message.length,
+    });
+  }
+  if (message[0] !== MAGIC_BYTE) {
+    throw new WireFormatError(`unknown magic byte ${message[0]}`, { magic: message[0]! });
+  }
+  return { schemaId: message.readUInt32BE(1), body: message.subarray(WIRE_HEADER_BYTES) };
+}
+
+/**
+ * Decodes a framed message with a type (or a resolver built from the writer's schema).
+ * Trailing bytes after the record are an error: they mean the wrong schema was used.
+ */
+export function decodeWire<T>(message: Buffer, type: avro.Type, resolver?: object): T {
+  const { body } = splitWire(message);
+  try {
+    const res = type.decode(body, 0, resolver as Parameters<avro.Type['decode']>[2]);
+    if (res.offset !== body.length) {
+      throw new WireFormatError(`Avro body has ${body.length - Math.max(res.offset, 0)} unexpected trailing bytes`, {
+        offset: res.offset,
+        bytes: body.length,
+      });
+    }
+    return res.value as T;
+  } catch (err) {
+    if (err instanceof WireFormatError) throw err;
+    throw new WireFormatError(`cannot decode Avro body: ${(err as Error).message}`);
+  }
+}
