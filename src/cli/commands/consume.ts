@@ -1,6 +1,105 @@
+/**
+ * `k2 consume [--once] [--max-rows N] [--max-delay ms] [--group id] [--catalog spec] [--registry url] [--metrics-port p]`
+ * Consumes the market.* trades and quotes topics into the Iceberg tables, exactly once.
+ */
 import type { Command } from 'commander';
-import { notBuiltCommand } from '../not-built.js';
+import { z } from 'zod';
+import { parseSetting } from '../../config/global-options.js';
+import { startBus } from '../../bus/index.js';
+import { DEFAULT_GROUP_ID, IcebergConsumer } from '../../consume/iceberg-consumer.js';
+import { createMetricsRegistry } from '../../metrics/registry.js';
+import { startMetricsServer } from '../../metrics/metrics-server.js';
+import { commandContext } from '../context.js';
+import { addCatalogOption, addRegistryOption, catalogFromOptions } from '../shared-options.js';
+import { formatRows, toJson } from '../output.js';
+import { onShutdownSignal } from '../shutdown.js';
+
+interface ConsumeFlags {
+  once?: boolean;
+  maxRows: string;
+  maxDelay: string;
+  group: string;
+  catalog?: string;
+  registry?: string;
+  metricsPort?: string;
+}
 
 export function registerConsume(program: Command): void {
-  notBuiltCommand(program, 'consume', 'Consume market.* topics into Iceberg tables, exactly once');
+  const cmd = program
+    .command('consume')
+    .description('Consume market.* topics into the Iceberg tables market_data.trades_v2 and quotes_v2, exactly once')
+    .option('--once', 'consume until caught up with the topics, commit, and exit')
+    .option('--max-rows <n>', 'flush a table at this many buffered rows', '100000')
+    .option('--max-delay <ms>', 'flush a table when its oldest buffered row is this old (ms)', '1000')
+    .option('--group <id>', 'Kafka consumer group id', DEFAULT_GROUP_ID)
+    .option('--metrics-port <port>', 'serve Prometheus metrics on this port');
+  addCatalogOption(cmd);
+  addRegistryOption(cmd);
+  cmd.action(async (flags: ConsumeFlags, command: Command) => {
+    const { globals, logger } = commandContext(command);
+    const maxRows = parseSetting(z.coerce.number().int().min(1), flags.maxRows, '--max-rows', 'a positive integer');
+    const maxDelayMs = parseSetting(z.coerce.number().int().min(10), flags.maxDelay, '--max-delay', 'milliseconds >= 10');
+    const metricsPort =
+      flags.metricsPort === undefined ? undefined : parseSetting(z.coerce.number().int().min(0).max(65535), flags.metricsPort, '--metrics-port', 'a TCP port');
+    const catalog = catalogFromOptions(globals, flags.catalog);
+    const metricsRegistry = createMetricsRegistry({ defaultMetrics: true });
+    const bus = await startBus({ globals, registryUrl: flags.registry, logger });
+    const metricsServer = metricsPort === undefined ? null : await startMetricsServer(metricsRegistry, metricsPort);
+    try {
+      const consumer = await IcebergConsumer.start({
+        endpoints: bus.endpoints,
+        catalog,
+        dataDir: globals.dataDir,
+        logger,
+        metricsRegistry,
+        groupId: flags.group,
+        maxRows,
+        maxDelayMs,
+      });
+      let summary;
+      if (flags.once) {
+        try {
+          await consumer.runUntilCaughtUp();
+        } finally {
+          summary = await consumer.stop();
+        }
+      } else {
+        consumer.watchTopics();
+        logger.info('k2 consume running; Ctrl-C to flush, commit and stop');
+        await new Promise<void>((resolve, reject) => {
+          const health = setInterval(() => {
+            try {
+              consumer.checkHealthy();
+            } catch (err) {
+              clearInterval(health);
+              reject(err);
+            }
+          }, 500);
+          onShutdownSignal(() => {
+            clearInterval(health);
+            resolve();
+          });
+        }).finally(async () => {
+          summary = await consumer.stop();
+        });
+      }
+      if (summary !== undefined) {
+        if (globals.json) process.stdout.write(`${toJson(summary)}\n`);
+        else {
+          const rows = [
+            { table: 'market_data.trades_v2', rows_committed: summary.rows_committed.trades_v2 },
+            { table: 'market_data.quotes_v2', rows_committed: summary.rows_committed.quotes_v2 },
+          ];
+          process.stdout.write(formatRows(rows, 'table'));
+          process.stdout.write(
+            `records consumed ${summary.records_consumed}, commits ${summary.commits}, duplicates dropped ${summary.duplicates_dropped}, dead letters ${summary.dead_letters}${summary.dead_letter_file ? ` (${summary.dead_letter_file})` : ''}\n`,
+          );
+        }
+      }
+    } finally {
+      await metricsServer?.close();
+      await bus.close();
+      await catalog.close();
+    }
+  });
 }

@@ -1,0 +1,26 @@
+/**
+ * Options several commands share: where the Iceberg catalog and the schema
+ * registry are. Each reads its flag, else its environment variable.
+ */
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import type { GlobalOptions } from '../config/global-options.js';
+import type { Catalog } from '../iceberg/catalog/catalog.js';
+import { openCatalog } from '../iceberg/catalog/open-catalog.js';
+
+export function addCatalogOption(cmd: Command): Command {
+  return cmd.option('--catalog <spec>', 'Iceberg catalog: "filesystem" (default, under <data-dir>/warehouse) or postgres://user@host:port/db (env K2_CATALOG)');
+}
+
+export function addRegistryOption(cmd: Command): Command {
+  return cmd.option('--registry <url>', 'schema registry URL when --brokers is set (env K2_REGISTRY_URL, default http://localhost:8081)');
+}
+
+export function warehouseDir(globals: GlobalOptions): string {
+  return join(globals.dataDir, 'warehouse');
+}
+
+/** Opens the catalog named by --catalog, else K2_CATALOG, else the filesystem catalog in the data dir. */
+export function catalogFromOptions(globals: GlobalOptions, flag: string | undefined, env: NodeJS.ProcessEnv = process.env): Catalog {
+  return openCatalog(flag ?? env.K2_CATALOG, warehouseDir(globals));
+}

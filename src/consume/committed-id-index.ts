@@ -1,0 +1,72 @@
+/**
+ * Which record ids are already in a table, per (exchange, symbol, UTC day).
+ *
+ * This is the consumer's anti-join: before a batch is committed, records whose id
+ * is already in the table (a CSV loaded twice, a replayed topic, a backfill that
+ * overlaps the live feed) are dropped. The ids of a (exchange, symbol, day) slice
+ * are loaded from the table once, lazily, and then kept current as batches commit;
+ * the least recently used slices are evicted to bound memory.
+ */
+import { MICROS_PER_DAY } from '../model/time.js';
+
+export interface IdSlice {
+  exchange: string;
+  symbol: string;
+  /** Days since the Unix epoch, UTC (the Iceberg day() partition value). */
+  day: number;
+}
+
+/** Loads the ids already committed for one slice (e.g. by scanning the slice's data files). */
+export type CommittedIdLoader = (slice: IdSlice) => Promise<Iterable<string>>;
+
+export function dayOf(micros: bigint): number {
+  const d = micros / MICROS_PER_DAY;
+  return Number(micros < 0n && micros % MICROS_PER_DAY !== 0n ? d - 1n : d);
+}
+
+function sliceKey(s: IdSlice): string {
+  return `${s.exchange}\u0000${s.symbol}\u0000${s.day}`;
+}
+
+export class CommittedIdIndex {
+  private readonly slices = new Map<string, Set<string>>();
+
+  constructor(
+    private readonly loader: CommittedIdLoader,
+    private readonly maxSlices = 256,
+  ) {}
+
+  /** Ensures the slices are loaded; call before `has` for a batch. */
+  async prepare(slices: Iterable<IdSlice>): Promise<void> {
+    for (const s of slices) {
+      const key = sliceKey(s);
+      const existing = this.slices.get(key);
+      if (existing !== undefined) {
+        // refresh LRU position
+        this.slices.delete(key);
+        this.slices.set(key, existing);
+        continue;
+      }
+      const ids = new Set<string>(await this.loader(s));
+      this.slices.set(key, ids);
+      while (this.slices.size > this.maxSlices) {
+        const oldest = this.slices.keys().next().value as string;
+        this.slices.delete(oldest);
+      }
+    }
+  }
+
+  has(slice: IdSlice, id: string): boolean {
+    return this.slices.get(sliceKey(slice))?.has(id) ?? false;
+  }
+
+  /** Records ids that were just committed. Slices not loaded are skipped (they load fresh later). */
+  add(slice: IdSlice, id: string): void {
+    this.slices.get(sliceKey(slice))?.add(id);
+  }
+
+  /** Forgets everything, e.g. after another writer may have committed. */
+  clear(): void {
+    this.slices.clear();
+  }
+}

@@ -1,0 +1,486 @@
+/**
+ * `k2 consume`: market.* topics into the Iceberg tables, exactly once.
+ *
+ * The table is the source of truth for progress. Every snapshot's summary carries
+ * `k2.offsets`, the next Kafka offset per partition that the table covers. On start
+ * and after every rebalance the consumer seeks each assigned partition to the
+ * table's offset (or the earliest offset when the table has none), so a crash
+ * between the Iceberg commit and the Kafka group commit neither loses nor
+ * duplicates rows. Group offsets are committed after each Iceberg commit only so
+ * that lag is visible to Kafka tools.
+ *
+ * A commit is fenced: it is refused if the table already covers any offset this
+ * consumer buffered (another group member took the partition over and committed
+ * it), so even a stale consumer cannot write a range twice.
+ *
+ * Rows are deduplicated by (exchange, symbol, id) within a batch and against the
+ * ids already committed in the same (exchange, symbol, day) slice of the table, so
+ * a CSV loaded twice does not double the table. Undecodable records go to a
+ * dead-letter file and never block their partition.
+ */
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import type { Registry } from 'prom-client';
+import { BusAdmin, BusConsumer, RecordDecoder, SchemaRegistryClient, type BatchControl, type BusBatch, type BusEndpoints, type TopicPartition } from '../bus/index.js';
+import type { Catalog } from '../iceberg/catalog/catalog.js';
+import { IcebergTableReader } from '../iceberg/table-reader.js';
+import { openQuotesWriter, openTradesWriter, type IcebergTableWriter } from '../iceberg/table-writer.js';
+import type { TableName } from '../iceberg/table-definitions.js';
+import type { Logger } from '../log/logger.js';
+import { errorMessage } from '../model/errors.js';
+import type { QuoteV2 } from '../model/quote.js';
+import { parseTopicName } from '../model/topics.js';
+import type { TradeV2 } from '../model/trade.js';
+import { createMetricsRegistry } from '../metrics/registry.js';
+import { CommittedIdIndex, dayOf, type IdSlice } from './committed-id-index.js';
+import { CommittedIdLoader } from './committed-id-loader.js';
+import { ConsumerMetrics } from './consumer-metrics.js';
+import { DeadLetterFile } from './dead-letter-file.js';
+import { ConsumeError, FencedCommitError } from './errors.js';
+import { OFFSETS_PROPERTY, getOffset, mergeOffsets, parseOffsets, serializeOffsets, setOffset, type OffsetMap } from './offsets.js';
+import { SequenceTracker } from './sequence-tracker.js';
+import { TableBuffer, tpKey } from './table-buffer.js';
+
+export const DEFAULT_GROUP_ID = 'k2-iceberg';
+/** trades and quotes topics; reference data has no table yet */
+export const DEFAULT_TOPIC_PATTERN = /^market\.[a-z0-9_]+\.(trades|quotes)\.[a-z0-9_-]+$/;
+
+export interface IcebergConsumerOptions {
+  endpoints: BusEndpoints;
+  catalog: Catalog;
+  dataDir: string;
+  logger: Logger;
+  metricsRegistry?: Registry;
+  groupId?: string;
+  topicPattern?: RegExp;
+  /** flush a table's buffer at this many rows (default 100k) */
+  maxRows?: number;
+  /** ...or when its oldest row waited this long (default 1000 ms) */
+  maxDelayMs?: number;
+  /** how often to look for new topics in continuous mode (default 5 s) */
+  topicRefreshMs?: number;
+  /** called after each successful commit (the demo and stream use it for stats) */
+  onCommit?: (event: CommitEvent) => void;
+}
+
+export interface CommitEvent {
+  table: TableName;
+  rows: number;
+  snapshotId: bigint;
+  durationMs: number;
+  /** ingestion_timestamp of the oldest row in the commit, micros */
+  oldestIngestionMicros: bigint | null;
+}
+
+export interface ConsumeSummary {
+  records_consumed: number;
+  rows_committed: Record<TableName, number>;
+  duplicates_dropped: number;
+  dead_letters: number;
+  dead_letter_file: string | null;
+  commits: number;
+  sequence_gaps: number;
+  sequence_missing: string;
+}
+
+type AnyRecord = TradeV2 | QuoteV2;
+
+interface TableState {
+  name: TableName;
+  writer: IcebergTableWriter<AnyRecord>;
+  buffer: TableBuffer<AnyRecord>;
+  flushing: Promise<void>;
+  ids: CommittedIdIndex;
+}
+
+const KIND_TABLE: Record<string, TableName> = { trades: 'trades_v2', quotes: 'quotes_v2' };
+
+function recordId(r: AnyRecord): string {
+  return 'trade_id' in r ? r.trade_id : r.quote_id;
+}
+
+function sliceOf(r: AnyRecord): IdSlice {
+  return { exchange: r.exchange, symbol: r.symbol, day: dayOf(r.timestamp) };
+}
+
+export class IcebergConsumer {
+  readonly metrics: ConsumerMetrics;
+  private readonly log: Logger;
+  private readonly maxRows: number;
+  private readonly maxDelayMs: number;
+  private readonly consumerId = randomUUID();
+  private readonly tables: Record<TableName, TableState>;
+  private readonly dlq: DeadLetterFile;
+  private readonly sequences = new SequenceTracker();
+  private readonly decoder: RecordDecoder;
+  /** next offset per partition known to be in the tables (ours or read at assignment) */
+  private readonly committed: OffsetMap = new Map();
+  private consumer: BusConsumer | null = null;
+  private subscribed = new Set<string>();
+  private timer: NodeJS.Timeout | null = null;
+  private refreshTimer: NodeJS.Timeout | null = null;
+  private restarting: Promise<void> | null = null;
+  private stopped = false;
+  private fatal: Error | null = null;
+  private readonly summary: ConsumeSummary;
+
+  private constructor(
+    private readonly opts: IcebergConsumerOptions,
+    private readonly admin: BusAdmin,
+    private readonly idLoader: CommittedIdLoader,
+    trades: IcebergTableWriter<TradeV2>,
+    quotes: IcebergTableWriter<QuoteV2>,
+  ) {
+    this.log = opts.logger.child({ component: 'consume' });
+    this.metrics = new ConsumerMetrics(opts.metricsRegistry ?? createMetricsRegistry());
+    this.maxRows = opts.maxRows ?? 100_000;
+    this.maxDelayMs = opts.maxDelayMs ?? 1000;
+    this.decoder = new RecordDecoder(new SchemaRegistryClient(opts.endpoints.registryUrl));
+    const state = (name: TableName, writer: IcebergTableWriter<AnyRecord>): TableState => ({
+      name,
+      writer,
+      buffer: new TableBuffer(),
+      flushing: Promise.resolve(),
+      ids: new CommittedIdIndex((slice) => idLoader.load(name, slice)),
+    });
+    this.tables = {
+      trades_v2: state('trades_v2', trades as IcebergTableWriter<AnyRecord>),
+      quotes_v2: state('quotes_v2', quotes as IcebergTableWriter<AnyRecord>),
+    };
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+    this.dlq = new DeadLetterFile(join(opts.dataDir, 'dead-letter'), `consume-${stamp}-${this.consumerId.slice(0, 8)}.jsonl`);
+    this.summary = {
+      records_consumed: 0,
+      rows_committed: { trades_v2: 0, quotes_v2: 0 },
+      duplicates_dropped: 0,
+      dead_letters: 0,
+      dead_letter_file: null,
+      commits: 0,
+      sequence_gaps: 0,
+      sequence_missing: '0',
+    };
+  }
+
+  static async start(opts: IcebergConsumerOptions): Promise<IcebergConsumer> {
+    const admin = await BusAdmin.connect(opts.endpoints, opts.logger);
+    const idLoader = await CommittedIdLoader.create(opts.catalog);
+    const [trades, quotes] = await Promise.all([openTradesWriter(opts.catalog), openQuotesWriter(opts.catalog)]);
+    const c = new IcebergConsumer(opts, admin, idLoader, trades, quotes);
+    await c.connectConsumer();
+    c.timer = setInterval(() => c.flushDue(), Math.max(20, Math.floor(c.maxDelayMs / 4)));
+    return c;
+  }
+
+  private pattern(): RegExp {
+    return this.opts.topicPattern ?? DEFAULT_TOPIC_PATTERN;
+  }
+
+  private async matchingTopics(): Promise<string[]> {
+    return (await this.admin.listTopics()).filter((t) => this.pattern().test(t)).sort();
+  }
+
+  private async connectConsumer(): Promise<void> {
+    const topics = await this.matchingTopics();
+    this.subscribed = new Set(topics);
+    if (topics.length === 0) {
+      this.log.info('no market topics yet; waiting for them');
+      return;
+    }
+    const consumer = await BusConsumer.connect(this.opts.endpoints, {
+      groupId: this.opts.groupId ?? DEFAULT_GROUP_ID,
+      topics,
+      logger: this.opts.logger,
+      fromBeginning: true,
+      onAssigned: (assignment) => this.onAssigned(assignment),
+      maxWaitMs: Math.min(500, this.maxDelayMs),
+    });
+    this.consumer = consumer;
+    await consumer.run((batch, ctl) => this.onBatch(batch, ctl));
+    this.log.info('consuming', { topics: topics.join(','), group: this.opts.groupId ?? DEFAULT_GROUP_ID });
+  }
+
+  /** After a rebalance: drop what was buffered and resume every partition from the table. */
+  private async onAssigned(assignment: TopicPartition[]): Promise<void> {
+    for (const t of Object.values(this.tables)) {
+      t.buffer = new TableBuffer();
+      t.ids.clear();
+    }
+    const tableOffsets = new Map<TableName, OffsetMap>();
+    for (const name of Object.keys(this.tables) as TableName[]) {
+      const reader = await IcebergTableReader.open(this.opts.catalog, name);
+      tableOffsets.set(name, parseOffsets(reader?.latestSnapshotProperty(OFFSETS_PROPERTY)));
+    }
+    const earliestCache = new Map<string, Map<number, bigint>>();
+    for (const tp of assignment) {
+      const table = this.tableForTopic(tp.topic);
+      if (table === null) continue;
+      let offset = getOffset(tableOffsets.get(table.name)!, tp.topic, tp.partition);
+      if (offset === undefined) {
+        let earliest = earliestCache.get(tp.topic);
+        if (earliest === undefined) {
+          earliest = new Map((await this.admin.partitionOffsets(tp.topic)).map((p) => [p.partition, p.earliest]));
+          earliestCache.set(tp.topic, earliest);
+        }
+        offset = earliest.get(tp.partition) ?? 0n;
+      } else {
+        setOffset(this.committed, tp.topic, tp.partition, offset);
+      }
+      this.consumer?.seek({ topic: tp.topic, partition: tp.partition, offset });
+      this.log.debug('resume partition from table offset', { topic: tp.topic, partition: tp.partition, offset });
+    }
+    this.log.info('partitions assigned', { partitions: assignment.length });
+  }
+
+  private tableForTopic(topic: string): TableState | null {
+    const parsed = parseTopicName(topic);
+    const name = parsed === null ? undefined : KIND_TABLE[parsed.kind];
+    return name === undefined ? null : this.tables[name];
+  }
+
+  private async onBatch(batch: BusBatch, ctl: BatchControl): Promise<void> {
+    if (this.stopped || this.fatal !== null) return;
+    const table = this.tableForTopic(batch.topic);
+    const parsed = parseTopicName(batch.topic);
+    if (table === null || parsed === null) return;
+    const kind = parsed.kind as 'trades' | 'quotes';
+    const outcomes = await this.decoder.decodeAll(
+      kind,
+      batch.messages.map((m) => m.value),
+    );
+    if (ctl.isStale() || this.stopped) return;
+    const buffer = table.buffer;
+    let accepted = 0;
+    for (let i = 0; i < outcomes.length; i++) {
+      const o = outcomes[i]!;
+      const m = batch.messages[i]!;
+      if (!o.ok) {
+        this.deadLetter(batch.topic, batch.partition, m.offset, m.key, m.value, o.error.reason, errorMessage(o.error));
+        continue;
+      }
+      const r = o.record as AnyRecord;
+      const key = `${r.exchange}\u0000${r.symbol}\u0000${recordId(r)}`;
+      if (!buffer.add(key, r)) {
+        this.metrics.duplicatesDropped.inc({ table: table.name, where: 'batch' });
+        this.summary.duplicates_dropped++;
+        continue;
+      }
+      accepted++;
+      if (kind === 'trades' && r.source_sequence !== null) this.observeSequence(r as TradeV2);
+    }
+    const first = batch.messages[0]!.offset;
+    const next = batch.messages[batch.messages.length - 1]!.offset + 1n;
+    buffer.noteMessages(batch.topic, batch.partition, first, next, performance.now());
+    this.summary.records_consumed += batch.messages.length;
+    this.metrics.recordsConsumed.inc({ topic: batch.topic }, batch.messages.length);
+    this.metrics.lag.set({ topic: batch.topic, partition: String(batch.partition) }, Number(batch.highWatermark - next));
+    if (accepted > 0 && buffer.rows.length >= this.maxRows) await this.flush(table);
+  }
+
+  private observeSequence(t: TradeV2): void {
+    const key = `${t.exchange}|${t.symbol}`;
+    const ev = this.sequences.observe(key, t.source_sequence!);
+    if (ev.kind === 'in_order') return;
+    this.metrics.sequenceEvents.inc({ kind: ev.kind });
+    if (ev.kind === 'gap') {
+      this.metrics.sequenceMissing.inc(Number(ev.missing));
+      this.summary.sequence_gaps++;
+      this.summary.sequence_missing = (BigInt(this.summary.sequence_missing) + ev.missing).toString();
+      this.log.warn('sequence gap', { exchange: t.exchange, symbol: t.symbol, from: ev.from, to: ev.to, missing: ev.missing });
+    } else if (ev.kind === 'out_of_order') {
+      this.log.warn('sequence out of order', { exchange: t.exchange, symbol: t.symbol, sequence: ev.sequence, last: ev.last });
+    } else {
+      this.log.debug('sequence duplicate', { exchange: t.exchange, symbol: t.symbol, sequence: ev.sequence });
+    }
+  }
+
+  private deadLetter(topic: string, partition: number, offset: bigint, key: Buffer | null, value: Buffer | null, reason: string, error: string): void {
+    this.dlq.write({
+      topic,
+      partition,
+      offset: offset.toString(),
+      error,
+      payload_base64: value === null ? '' : value.toString('base64'),
+      key: key === null ? null : key.toString('utf8'),
+    });
+    this.summary.dead_letters++;
+    this.summary.dead_letter_file = this.dlq.path;
+    this.metrics.deadLetters.inc({ topic, reason });
+    this.log.warn('record dead-lettered', { topic, partition, offset, reason, file: this.dlq.path });
+  }
+
+  private flushDue(): void {
+    const now = performance.now();
+    for (const t of Object.values(this.tables)) {
+      if (t.buffer.firstAt !== null && now - t.buffer.firstAt >= this.maxDelayMs) {
+        this.flush(t).catch((err: unknown) => this.fail(err));
+      }
+    }
+  }
+
+  private fail(err: unknown): void {
+    if (this.fatal === null) {
+      this.fatal = err instanceof Error ? err : new Error(String(err));
+      this.log.error('consumer failed', { error: errorMessage(err) });
+    }
+  }
+
+  /** Serializes flushes per table; a flush takes the buffer as it is now. */
+  private flush(t: TableState): Promise<void> {
+    t.flushing = t.flushing.then(() => this.doFlush(t));
+    return t.flushing;
+  }
+
+  private async doFlush(t: TableState): Promise<void> {
+    const buf = t.buffer;
+    if (buf.isEmpty) return;
+    t.buffer = new TableBuffer();
+    const started = performance.now();
+    const slices = new Map<string, IdSlice>();
+    for (const r of buf.rows) {
+      const s = sliceOf(r);
+      slices.set(`${s.exchange}\u0000${s.symbol}\u0000${s.day}`, s);
+    }
+    await t.ids.prepare(slices.values());
+    const rows = buf.rows.filter((r) => !t.ids.has(sliceOf(r), recordId(r)));
+    const known = buf.rows.length - rows.length;
+    if (known > 0) {
+      this.metrics.duplicatesDropped.inc({ table: t.name, where: 'table' }, known);
+      this.summary.duplicates_dropped += known;
+      this.log.info('dropped rows already in the table', { table: t.name, rows: known });
+    }
+    this.dlq.sync();
+    let result;
+    try {
+      result = await t.writer.append(rows, {
+        properties: (base) => {
+          const reader = IcebergTableReader.fromMetadata(t.name, base, '');
+          const baseOffsets = parseOffsets(reader.latestSnapshotProperty(OFFSETS_PROPERTY));
+          for (const f of buf.firstOffsets.values()) {
+            const b = getOffset(baseOffsets, f.topic, f.partition);
+            if (b !== undefined && b > f.offset) {
+              throw new FencedCommitError(`table ${t.name} already covers ${f.topic}[${f.partition}] up to ${b}; this consumer buffered from ${f.offset}`, {
+                table: t.name,
+                topic: f.topic,
+                partition: f.partition,
+              });
+            }
+          }
+          return { [OFFSETS_PROPERTY]: serializeOffsets(mergeOffsets(baseOffsets, buf.pending)), 'k2.writer': this.consumerId };
+        },
+      });
+    } catch (err) {
+      if (err instanceof FencedCommitError) {
+        this.metrics.commits.inc({ table: t.name, result: 'fenced' });
+        this.log.warn('commit fenced: another consumer committed these offsets; dropping the buffer', { table: t.name, reason: err.message });
+        return;
+      }
+      this.metrics.commits.inc({ table: t.name, result: 'error' });
+      throw new ConsumeError(`commit to ${t.name} failed: ${errorMessage(err)}`, { table: t.name }, { cause: err });
+    }
+    const durationMs = performance.now() - started;
+    for (const r of rows) t.ids.add(sliceOf(r), recordId(r));
+    for (const [topic, parts] of buf.pending) for (const [p, o] of parts) setOffset(this.committed, topic, p, o);
+    let oldest: bigint | null = null;
+    for (const r of rows) if (oldest === null || r.ingestion_timestamp < oldest) oldest = r.ingestion_timestamp;
+    this.summary.rows_committed[t.name] += rows.length;
+    this.summary.commits++;
+    this.metrics.rowsCommitted.inc({ table: t.name }, rows.length);
+    this.metrics.commits.inc({ table: t.name, result: 'ok' });
+    this.metrics.commitLatency.observe({ table: t.name }, durationMs / 1000);
+    this.metrics.lastCommitTimestamp.set({ table: t.name }, Date.now() / 1000);
+    this.log.debug('committed', { table: t.name, rows: rows.length, snapshot: result.snapshotId, ms: Math.round(durationMs) });
+    this.opts.onCommit?.({ table: t.name, rows: rows.length, snapshotId: result.snapshotId, durationMs, oldestIngestionMicros: oldest });
+    // Group offsets only make lag visible to Kafka tools; the table is the truth.
+    const offsets = [...buf.pending].flatMap(([topic, parts]) => [...parts].map(([partition, offset]) => ({ topic, partition, offset })));
+    await this.consumer?.commitOffsets(offsets).catch((err: unknown) => this.log.debug('group offset commit skipped', { error: errorMessage(err) }));
+  }
+
+  /** Flushes every table now. */
+  async flushAll(): Promise<void> {
+    await Promise.all(Object.values(this.tables).map((t) => this.flush(t)));
+  }
+
+  /** The next offset per partition that the tables are known to cover. */
+  committedOffsets(): OffsetMap {
+    return mergeOffsets(this.committed, new Map());
+  }
+
+  /**
+   * Consumes until every partition of the matching topics is in the tables up to
+   * the high watermark seen when this is called (`--once`). New topics created
+   * before the call are picked up.
+   */
+  async runUntilCaughtUp(pollMs = 50): Promise<ConsumeSummary> {
+    const topics = await this.matchingTopics();
+    if (topics.some((t) => !this.subscribed.has(t))) await this.restartConsumer();
+    const targets: Array<{ topic: string; partition: number; latest: bigint }> = [];
+    for (const topic of topics) {
+      for (const p of await this.admin.partitionOffsets(topic)) {
+        if (p.latest > p.earliest) targets.push({ topic, partition: p.partition, latest: p.latest });
+      }
+    }
+    for (;;) {
+      if (this.fatal !== null) throw this.fatal;
+      const behind = targets.filter((t) => (getOffset(this.committed, t.topic, t.partition) ?? -1n) < t.latest);
+      if (behind.length === 0) break;
+      await new Promise((r) => setTimeout(r, pollMs));
+    }
+    await this.flushAll();
+    return this.getSummary();
+  }
+
+  /** Continuous mode: watches for new market topics and rejoins to include them. */
+  watchTopics(): void {
+    const every = this.opts.topicRefreshMs ?? 5000;
+    this.refreshTimer = setInterval(() => {
+      if (this.restarting !== null || this.stopped) return;
+      this.matchingTopics()
+        .then(async (topics) => {
+          if (topics.some((t) => !this.subscribed.has(t))) await this.restartConsumer();
+        })
+        .catch((err: unknown) => this.log.warn('topic refresh failed', { error: errorMessage(err) }));
+    }, every);
+  }
+
+  private async restartConsumer(): Promise<void> {
+    if (this.restarting !== null) return this.restarting;
+    this.restarting = (async () => {
+      const old = this.consumer;
+      this.consumer = null;
+      if (old !== null) {
+        await this.flushAll();
+        await old.disconnect();
+      }
+      await this.connectConsumer();
+    })().finally(() => {
+      this.restarting = null;
+    });
+    return this.restarting;
+  }
+
+  /** Throws the error that stopped the consumer, if any. */
+  checkHealthy(): void {
+    if (this.fatal !== null) throw this.fatal;
+  }
+
+  getSummary(): ConsumeSummary {
+    return { ...this.summary, rows_committed: { ...this.summary.rows_committed } };
+  }
+
+  /** Flushes and commits what is buffered, then leaves the group. */
+  async stop(): Promise<ConsumeSummary> {
+    if (this.timer !== null) clearInterval(this.timer);
+    if (this.refreshTimer !== null) clearInterval(this.refreshTimer);
+    if (this.restarting !== null) await this.restarting.catch(() => undefined);
+    let flushError: unknown = null;
+    if (this.fatal === null) await this.flushAll().catch((err: unknown) => (flushError = err));
+    this.stopped = true;
+    await this.consumer?.disconnect().catch((err: unknown) => this.log.warn('consumer disconnect failed', { error: errorMessage(err) }));
+    await this.admin.close().catch(() => undefined);
+    await Promise.all(Object.values(this.tables).map((t) => t.writer.close()));
+    this.idLoader.close();
+    this.dlq.close();
+    if (flushError !== null) throw flushError;
+    return this.getSummary();
+  }
+}

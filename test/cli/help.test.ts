@@ -1,0 +1,26 @@
+import { describe, expect, it } from 'vitest';
+import { runK2 } from '../support/cli.js';
+
+describe('k2 CLI', () => {
+  it('--help lists every subcommand', async () => {
+    const r = await runK2(['--help']);
+    expect(r.code).toBe(0);
+    for (const cmd of ['stream', 'load', 'consume', 'query', 'serve', 'broker', 'demo']) {
+      expect(r.stdout).toMatch(new RegExp(`^\\s+${cmd}\\b`, 'm'));
+    }
+    for (const flag of ['--data-dir', '--brokers', '--log-level', '--json']) expect(r.stdout).toContain(flag);
+  });
+
+  it('an unknown command is a usage error (exit 2)', async () => {
+    const r = await runK2(['frobnicate']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/unknown command/);
+  });
+
+  it('a bad K2_BROKERS value is reported with the variable name and exit 2', async () => {
+    const r = await runK2(['query', 'symbols'], { env: { K2_BROKERS: 'nonsense' } });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('K2_BROKERS');
+    expect(r.stderr).toContain('host:port');
+  });
+});
