@@ -24,7 +24,8 @@ export function buildProgram(): Command {
     .addOption(new Option('--log-level <level>', 'log level (env K2_LOG_LEVEL)').choices([...LOG_LEVELS]))
     .option('--json', 'machine-readable output: JSON results and JSON log lines')
     .showHelpAfterError(true)
-    .enablePositionalOptions(false);
+    // Inherited by every subcommand created below: usage errors reach main() (exit 2).
+    .exitOverride();
 
   for (const register of [
     registerStream,

@@ -41,7 +41,7 @@ export function isoToMicros(text: string, field = 'timestamp'): Micros {
   const ms = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s));
   if (Number.isNaN(ms)) throw new ValidationError(`invalid date: ${JSON.stringify(text)}`, { field, value: text });
   const check = new Date(ms);
-  if (check.getUTCDate() !== Number(d) || check.getUTCMonth() !== Number(mo) - 1) {
+  if (check.getUTCDate() !== Number(d) || check.getUTCMonth() !== Number(mo) - 1 || check.getUTCHours() !== Number(h) || check.getUTCMinutes() !== Number(mi) || check.getUTCSeconds() !== Number(s)) {
     throw new ValidationError(`invalid date: ${JSON.stringify(text)}`, { field, value: text });
   }
   let us = BigInt(ms) * MICROS_PER_MILLI + BigInt(frac.padEnd(6, '0').slice(0, 6) || '0');

@@ -4,7 +4,7 @@ import { parseScaled } from '../../src/model/decimal.js';
 import type { QuoteV2 } from '../../src/model/quote.js';
 import type { TradeV2 } from '../../src/model/trade.js';
 
-export function trade(overrides: Partial<TradeV2> & { id: number; symbol?: string; price?: string; qty?: string; ts?: bigint }): TradeV2 {
+export function trade(overrides: Partial<Omit<TradeV2, 'price' | 'quantity'>> & { id: number; price?: string; qty?: string; ts?: bigint }): TradeV2 {
   const { id, price = '100.5', qty = '0.25', ts = 1_700_000_000_000_000n + BigInt(id) * 1000n, ...rest } = overrides;
   const symbol = overrides.symbol ?? 'BTCUSDT';
   return {

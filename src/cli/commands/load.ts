@@ -1,6 +1,251 @@
-import type { Command } from 'commander';
-import { notBuiltCommand } from '../not-built.js';
+/**
+ * `k2 load asx <files...> [--reference file] [--symbol SYM] [--side-quotes auto|inputs|none] [--dry-run] [--json]`
+ *
+ * Converts ASX CSV files (raw headerless trades/quotes, or header CSVs) to v2
+ * records. With --dry-run it validates and converts only, and prints the summary.
+ * Otherwise it publishes trades to market.equities.trades.asx and quotes to
+ * market.equities.quotes.asx through the bus, then runs the after-publish step
+ * (the in-process Iceberg consumer in embedded mode), then prints the summary.
+ * Rejected rows go to <data-dir>/dead-letter/asx-*.jsonl in both modes.
+ * Without --brokers the bus is k2's embedded broker and registry, in this process.
+ */
+import { Command, Option } from 'commander';
+import cliProgress from 'cli-progress';
+import { z } from 'zod';
+import type { GlobalOptions } from '../../config/global-options.js';
+import { parseSetting } from '../../config/global-options.js';
+import type { Logger } from '../../log/logger.js';
+import { RecordProducer, startBus, type BusSession } from '../../bus/index.js';
+import { topicName } from '../../model/topics.js';
+import {
+  DeadLetterFile,
+  planAsxLoad,
+  runAsxLoad,
+  type AsxLoadPlan,
+  type AsxLoadResult,
+  type AsxRecordSink,
+  type SideQuotesMode,
+} from '../../sources/asx/index.js';
+import { isTradeFormat } from '../../sources/asx/file-format.js';
+import { commandContext } from '../context.js';
+import { addCatalogOption, addRegistryOption, catalogFromOptions } from '../shared-options.js';
+import { IcebergConsumer, type ConsumeSummary } from '../../consume/iceberg-consumer.js';
+import { formatTable, toJson, type Row } from '../output.js';
+
+/** Files over this size get a progress bar on a TTY. */
+const PROGRESS_MIN_BYTES = 4 * 1024 * 1024;
+
+interface LoadAsxFlags {
+  reference?: string;
+  symbol?: string;
+  sideQuotes: SideQuotesMode;
+  registry?: string;
+  dryRun?: boolean;
+  json?: boolean;
+  batchSize: string;
+  catalog?: string;
+  consume: boolean;
+}
+
+/** A publishing session: where records go, and how it ends. */
+export interface AsxPublishSession {
+  sink: AsxRecordSink;
+  /** The bus the records went to (still running until close()). */
+  bus: BusSession;
+  /** Waits for every send to be acknowledged and disconnects the producer. */
+  finishPublishing(): Promise<void>;
+  /** Stops the bus (the embedded broker and registry, if any). */
+  close(): Promise<void>;
+}
+
+/** What the after-publish step gets: the load's result and the bus, still running. */
+export interface AfterPublishContext {
+  globals: GlobalOptions;
+  logger: Logger;
+  bus: BusSession;
+  result: AsxLoadResult;
+  /** The topics written to, e.g. market.equities.trades.asx. */
+  topics: string[];
+  /** --catalog value, if given */
+  catalog?: string;
+  /** false with --no-consume */
+  consume: boolean;
+}
+
+/**
+ * The seams of `k2 load asx`. `openPublisher` starts the bus and a producer;
+ * `afterPublish` runs once every record is acknowledged, while the bus is still up:
+ * this is where the in-process Iceberg consumer runs in embedded mode (so that after
+ * `k2 load asx` the rows are in the table). It does nothing until that is wired.
+ */
+export interface LoadAsxHooks {
+  openPublisher(globals: GlobalOptions, logger: Logger, registryUrl: string | undefined): Promise<AsxPublishSession>;
+  afterPublish(ctx: AfterPublishContext): Promise<void>;
+}
+
+export const ASX_TRADES_TOPIC = topicName('equities', 'trades', 'asx');
+export const ASX_QUOTES_TOPIC = topicName('equities', 'quotes', 'asx');
+
+export const loadAsxHooks: LoadAsxHooks = {
+  openPublisher: openBusPublisher,
+  afterPublish: consumeIntoIceberg,
+};
+
+/** What the in-process consumer committed, reported with the load summary. */
+let icebergResult: ConsumeSummary | null = null;
+
+/**
+ * In embedded mode the load runs the Iceberg consumer in this process until it has
+ * caught up with the topics, so that after `k2 load asx` the rows are in the tables.
+ * With --brokers a separate `k2 consume` does that job.
+ */
+async function consumeIntoIceberg(ctx: AfterPublishContext): Promise<void> {
+  if (!ctx.bus.embedded || !ctx.consume) return;
+  const catalog = catalogFromOptions(ctx.globals, ctx.catalog);
+  try {
+    const consumer = await IcebergConsumer.start({ endpoints: ctx.bus.endpoints, catalog, dataDir: ctx.globals.dataDir, logger: ctx.logger });
+    try {
+      await consumer.runUntilCaughtUp();
+    } finally {
+      icebergResult = await consumer.stop();
+    }
+    ctx.logger.info('committed to Iceberg', { trades_v2: icebergResult.rows_committed.trades_v2, quotes_v2: icebergResult.rows_committed.quotes_v2 });
+  } finally {
+    await catalog.close();
+  }
+}
+
+async function openBusPublisher(globals: GlobalOptions, logger: Logger, registryUrl: string | undefined): Promise<AsxPublishSession> {
+  const bus = await startBus({ globals, logger, registryUrl });
+  let producer: RecordProducer;
+  try {
+    producer = await RecordProducer.connect(bus.endpoints, { logger, embedded: bus.embedded, clientId: 'k2-load-asx' });
+  } catch (err) {
+    await bus.close();
+    throw err;
+  }
+  let producerOpen = true;
+  const finishPublishing = async (): Promise<void> => {
+    if (!producerOpen) return;
+    producerOpen = false;
+    await producer.close();
+  };
+  return {
+    bus,
+    sink: {
+      send: async (kind, records) => {
+        await producer.send(kind === 'trades' ? ASX_TRADES_TOPIC : ASX_QUOTES_TOPIC, kind, records);
+      },
+    },
+    finishPublishing,
+    close: async () => {
+      try {
+        await finishPublishing();
+      } finally {
+        await bus.close();
+      }
+    },
+  };
+}
 
 export function registerLoad(program: Command): void {
-  notBuiltCommand(program, 'load', 'Load historical data (load asx <files...>)');
+  // exitOverride: usage errors (e.g. a bad --side-quotes) reach main() and exit 2, not process.exit(1)
+  const load = program.command('load').description('Load historical market data').exitOverride();
+  const asx = load
+    .command('asx')
+    .exitOverride()
+    .description(
+      'Load ASX trades and quotes from CSV: raw headerless trades/{company_id}.csv and quotes/{company_id}.csv, or header CSVs (symbol,exchange_timestamp,...)',
+    )
+    .argument('<files...>', 'CSV files to load')
+    .option('--reference <file>', 'company_info.csv mapping company ids to symbols (default: reference-data/company_info.csv beside the data)')
+    .option('--symbol <SYM>', 'symbol for the raw files (one company only), instead of reference data')
+    .addOption(
+      new Option('--side-quotes <mode>', 'quotes used to infer trade sides (Lee-Ready): auto = loaded quote files plus sibling quotes/{id}.csv, inputs = loaded quote files only, none = tick test only')
+        .choices(['auto', 'inputs', 'none'])
+        .default('auto'),
+    )
+    .option('--dry-run', 'validate and convert only; publish nothing')
+    .option('--json', 'print the summary as JSON')
+    .option('--batch-size <n>', 'records per publish batch', '20000')
+    .option('--no-consume', 'embedded mode: publish only, do not commit the rows to Iceberg in this process')
+    .action(async (files: string[], flags: LoadAsxFlags, cmd: Command) => {
+      await loadAsx(files, flags, cmd);
+    });
+  addRegistryOption(asx);
+  addCatalogOption(asx);
+}
+
+async function loadAsx(files: string[], flags: LoadAsxFlags, cmd: Command): Promise<void> {
+  const { globals, logger } = commandContext(cmd);
+  const json = flags.json === true || globals.json;
+  const batchSize = parseSetting(z.coerce.number().int().min(1).max(1_000_000), flags.batchSize, '--batch-size', 'an integer from 1 to 1000000');
+  const plan = planAsxLoad(files, { reference: flags.reference, symbol: flags.symbol, sideQuotes: flags.sideQuotes });
+  for (const f of plan.inputs) logger.debug('input', { file: f.path, format: f.format, symbol: f.identity?.symbol, bytes: f.bytes });
+
+  const session = flags.dryRun === true ? null : await loadAsxHooks.openPublisher(globals, logger, flags.registry);
+  let result: AsxLoadResult;
+  try {
+    const deadLetter = new DeadLetterFile(globals.dataDir);
+    const bar = progressBar(plan);
+    try {
+      result = await runAsxLoad(plan, {
+        sink: session?.sink ?? null,
+        batchSize,
+        deadLetter,
+        sideQuotes: flags.sideQuotes,
+        logger,
+        onProgress: bar === null ? undefined : (done) => bar.update(done),
+      });
+    } finally {
+      bar?.stop();
+    }
+    if (session !== null) {
+      await session.finishPublishing();
+      const topics = [...new Set(plan.inputs.map((i) => (isTradeFormat(i.format) ? ASX_TRADES_TOPIC : ASX_QUOTES_TOPIC)))];
+      logger.info('published', { topics: topics.join(','), records: result.summary.rowsValid, embedded: session.bus.embedded });
+      await loadAsxHooks.afterPublish({ globals, logger, bus: session.bus, result, topics, catalog: flags.catalog, consume: flags.consume });
+    }
+  } finally {
+    if (session !== null) await session.close();
+  }
+
+  const summary = result.summary.toJSON();
+  if (result.deadLetterPath !== null) {
+    logger.warn('rows rejected', { rejected: summary.rows_rejected, dead_letter: result.deadLetterPath });
+  }
+  logger.info('trade sides', result.sideMethods);
+  const iceberg = icebergResult === null ? undefined : { trades_v2: icebergResult.rows_committed.trades_v2, quotes_v2: icebergResult.rows_committed.quotes_v2, duplicates_dropped: icebergResult.duplicates_dropped };
+  if (json) {
+    process.stdout.write(`${toJson(iceberg === undefined ? summary : { ...summary, iceberg })}\n`);
+    return;
+  }
+  const rows: Row[] = Object.entries(summary.by_symbol).map(([symbol, s]) => ({ symbol, ...s }));
+  process.stdout.write(formatTable(rows, ['symbol', 'trades', 'quotes', 'first_ts', 'last_ts', 'sum_quantity', 'sum_notional']));
+  process.stdout.write(
+    `\n${summary.files} file(s): ${summary.rows_read} rows read, ${summary.rows_valid} valid, ${summary.rows_rejected} rejected` +
+      `${result.deadLetterPath !== null ? ` (see ${result.deadLetterPath})` : ''}${flags.dryRun === true ? '; dry run, nothing published' : ''}\n`,
+  );
+  if (iceberg !== undefined) {
+    process.stdout.write(
+      `committed to Iceberg: market_data.trades_v2 +${iceberg.trades_v2} rows, market_data.quotes_v2 +${iceberg.quotes_v2} rows` +
+        `${iceberg.duplicates_dropped > 0 ? ` (${iceberg.duplicates_dropped} already in the table, skipped)` : ''}\n` +
+        `try: k2 query --symbol ${Object.keys(summary.by_symbol)[0] ?? 'BHP'} --limit 10\n`,
+    );
+  }
+}
+
+function progressBar(plan: AsxLoadPlan): cliProgress.SingleBar | null {
+  if (!process.stderr.isTTY || plan.totalBytes < PROGRESS_MIN_BYTES) return null;
+  const bar = new cliProgress.SingleBar(
+    {
+      stream: process.stderr,
+      format: 'loading ASX |{bar}| {percentage}% {value}/{total} bytes ETA {eta}s',
+      hideCursor: true,
+      clearOnComplete: false,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  bar.start(plan.totalBytes, 0);
+  return bar;
 }

@@ -1,0 +1,183 @@
+/**
+ * Header CSVs of the older loader (`sample_asx_trades.csv`, `sample_asx_quotes.csv`):
+ *   symbol,exchange_timestamp,price,quantity[,side,sequence_number,trade_id]
+ *   symbol,exchange_timestamp,bid_price,ask_price,bid_size,ask_size[,sequence_number]
+ * exchange_timestamp is ISO-8601 (UTC when it has no offset), kept to the microsecond.
+ * A given side (buy/sell/sell_short) is used as is (side_method "source"); a missing
+ * one is inferred like raw trades. A given trade_id is kept; otherwise ids follow
+ * the raw scheme with the symbol in place of the company id. sequence_number becomes
+ * source_sequence.
+ */
+import type { TradeSide } from '../../model/enums.js';
+import { ValidationError } from '../../model/errors.js';
+import type { QuoteV2 } from '../../model/quote.js';
+import { isoToMicros } from '../../model/time.js';
+import type { Micros, TradeV2 } from '../../model/trade.js';
+import { AsxRowError } from './asx-row-error.js';
+import { parseDecimalField } from './decimal-field.js';
+import { HEADER_QUOTE_REQUIRED, HEADER_TRADE_REQUIRED } from './file-format.js';
+import { ASX_CURRENCY, ASX_EXCHANGE, bookPrice, DayOrdinals } from './raw-row-converters.js';
+import { IdSpaces, uuidV5 } from './record-ids.js';
+import type { SideClassifier } from './side-classifier.js';
+import { sydneyDayOfUtc, type LocalDay, type SydneyClock } from './sydney-time.js';
+
+type ColumnIndex = Record<string, number>;
+
+function indexColumns(columns: string[], required: readonly string[]): ColumnIndex {
+  const idx: ColumnIndex = {};
+  columns.forEach((c, i) => {
+    idx[c] = i;
+  });
+  for (const r of required) if (idx[r] === undefined) throw new AsxRowError(`missing column ${r}`, r);
+  return idx;
+}
+
+const SIDES: Record<string, TradeSide> = {
+  buy: 'BUY',
+  b: 'BUY',
+  sell: 'SELL',
+  s: 'SELL',
+  sell_short: 'SELL_SHORT',
+  short: 'SELL_SHORT',
+};
+
+/** Shared handling of the symbol, timestamp, day and ordinal of a header row. */
+class HeaderRowBase {
+  protected readonly idx: ColumnIndex;
+  protected readonly ordinals = new Map<string, DayOrdinals>();
+  protected readonly ids = new IdSpaces();
+
+  constructor(
+    protected readonly columns: string[],
+    required: readonly string[],
+    protected readonly clock: SydneyClock,
+    protected readonly companyIdOfSymbol: (symbol: string) => string | null,
+  ) {
+    this.idx = indexColumns(columns, required);
+  }
+
+  protected field(fields: string[], name: string): string {
+    const i = this.idx[name];
+    return i === undefined ? '' : (fields[i] ?? '').trim();
+  }
+
+  protected identity(fields: string[]): { symbol: string; ts: Micros; day: LocalDay; ordinal: number } {
+    if (fields.length !== this.columns.length) {
+      throw new AsxRowError(`wrong column count: ${fields.length}, expected ${this.columns.length} (${this.columns.join(',')})`);
+    }
+    const symbol = this.field(fields, 'symbol').toUpperCase();
+    if (!/^[A-Z0-9.]{1,12}$/.test(symbol)) throw new AsxRowError(`bad symbol ${JSON.stringify(symbol)}`, 'symbol');
+    let ts: Micros;
+    try {
+      ts = isoToMicros(this.field(fields, 'exchange_timestamp'), 'exchange_timestamp');
+    } catch (err) {
+      if (err instanceof ValidationError) throw new AsxRowError(err.message, 'exchange_timestamp');
+      throw err;
+    }
+    const day = sydneyDayOfUtc(this.clock, ts);
+    let ord = this.ordinals.get(symbol);
+    if (ord === undefined) {
+      ord = new DayOrdinals();
+      this.ordinals.set(symbol, ord);
+    }
+    return { symbol, ts, day, ordinal: ord.next(day.ymd) };
+  }
+
+  protected sequence(fields: string[]): bigint | null {
+    const s = this.field(fields, 'sequence_number');
+    if (s === '') return null;
+    if (!/^-?\d{1,19}$/.test(s)) throw new AsxRowError(`bad sequence_number ${JSON.stringify(s)}`, 'sequence_number');
+    return BigInt(s);
+  }
+
+  protected vendor(symbol: string): Record<string, string> {
+    const companyId = this.companyIdOfSymbol(symbol);
+    return companyId === null ? {} : { company_id: companyId };
+  }
+}
+
+export class HeaderTradeConverter extends HeaderRowBase {
+  constructor(
+    columns: string[],
+    clock: SydneyClock,
+    companyIdOfSymbol: (symbol: string) => string | null,
+    private readonly sides: SideClassifier,
+  ) {
+    super(columns, HEADER_TRADE_REQUIRED, clock, companyIdOfSymbol);
+  }
+
+  convert(fields: string[], ingestion: Micros): TradeV2 {
+    const { symbol, ts, day, ordinal } = this.identity(fields);
+    const price = parseDecimalField(this.field(fields, 'price'), 'price');
+    if (price <= 0n) throw new AsxRowError(`price must be positive: ${this.field(fields, 'price')}`, 'price');
+    const quantity = parseDecimalField(this.field(fields, 'quantity'), 'quantity');
+    if (quantity < 0n) throw new AsxRowError(`quantity must not be negative: ${this.field(fields, 'quantity')}`, 'quantity');
+    const sideText = this.field(fields, 'side').toLowerCase();
+    const vendor = this.vendor(symbol);
+    let side: TradeSide;
+    // Always advance the tick state, so inferred sides after a given one stay right.
+    const inferred = this.sides.classify(symbol, day.ymd, day.startUtcMicros, Number(ts), price);
+    if (sideText === '' || sideText === 'unknown') {
+      side = inferred.side;
+      vendor.side_method = inferred.method;
+    } else {
+      const s = SIDES[sideText];
+      if (s === undefined) throw new AsxRowError(`bad side ${JSON.stringify(sideText)}: expected buy or sell`, 'side');
+      side = s;
+      vendor.side_method = 'source';
+    }
+    const givenId = this.field(fields, 'trade_id');
+    const tradeId = givenId !== '' ? givenId : `ASX-${symbol}-${day.ymdText}-${ordinal}`;
+    return {
+      message_id: givenId !== '' ? uuidV5(`ASX:trades:${symbol}:${givenId}`) : this.ids.get(`ASX-${symbol}-${day.ymdText}`).messageId(ordinal),
+      trade_id: tradeId,
+      symbol,
+      exchange: ASX_EXCHANGE,
+      asset_class: 'equities',
+      timestamp: ts,
+      price,
+      quantity,
+      currency: ASX_CURRENCY,
+      side,
+      trade_conditions: [],
+      source_sequence: this.sequence(fields),
+      ingestion_timestamp: ingestion,
+      platform_sequence: null,
+      vendor_data: vendor,
+    };
+  }
+}
+
+export class HeaderQuoteConverter extends HeaderRowBase {
+  constructor(columns: string[], clock: SydneyClock, companyIdOfSymbol: (symbol: string) => string | null) {
+    super(columns, HEADER_QUOTE_REQUIRED, clock, companyIdOfSymbol);
+  }
+
+  convert(fields: string[], ingestion: Micros): QuoteV2 {
+    const { symbol, ts, day, ordinal } = this.identity(fields);
+    const bid = bookPrice(this.field(fields, 'bid_price'), 'bid_price');
+    const ask = bookPrice(this.field(fields, 'ask_price'), 'ask_price');
+    const bidQty = parseDecimalField(this.field(fields, 'bid_size'), 'bid_size');
+    const askQty = parseDecimalField(this.field(fields, 'ask_size'), 'ask_size');
+    if (bidQty < 0n || askQty < 0n) throw new AsxRowError('sizes must not be negative', bidQty < 0n ? 'bid_size' : 'ask_size');
+    const space = this.ids.get(`ASX-${symbol}-${day.ymdText}-Q`);
+    const vendor = this.vendor(symbol);
+    return {
+      message_id: space.messageId(ordinal),
+      quote_id: `${space.idPrefix}${ordinal}`,
+      symbol,
+      exchange: ASX_EXCHANGE,
+      asset_class: 'equities',
+      timestamp: ts,
+      bid_price: bid,
+      bid_quantity: bid === null ? null : bidQty,
+      ask_price: ask,
+      ask_quantity: ask === null ? null : askQty,
+      currency: ASX_CURRENCY,
+      source_sequence: this.sequence(fields),
+      ingestion_timestamp: ingestion,
+      platform_sequence: null,
+      vendor_data: Object.keys(vendor).length === 0 ? null : vendor,
+    };
+  }
+}
