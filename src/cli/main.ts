@@ -8,7 +8,7 @@ import { EXIT_FAILURE, EXIT_USAGE } from './exit-codes.js';
 import { buildProgram } from './program.js';
 
 export async function main(argv: string[]): Promise<void> {
-  const program = buildProgram();
+  const program = await buildProgram(argv);
   program.exitOverride();
   try {
     await program.parseAsync(argv);
