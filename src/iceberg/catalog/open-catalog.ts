@@ -1,0 +1,25 @@
+/**
+ * `--catalog` resolution: absent, "fs" or "filesystem" -> the filesystem catalog in
+ * `warehouseDir` (default <data-dir>/warehouse); "postgres://..." or
+ * "postgresql://..." -> the PostgreSQL catalog, with data and metadata files still
+ * under `warehouseDir`. An optional `catalog_name` query parameter (default "k2")
+ * names the catalog row set, as pyiceberg's load_catalog name does.
+ */
+import { ConfigError } from '../../model/errors.js';
+import type { Catalog } from './catalog.js';
+import { FilesystemCatalog } from './filesystem-catalog.js';
+import { PostgresCatalog } from './postgres-catalog.js';
+
+export function openCatalog(spec: string | undefined, warehouseDir: string): Catalog {
+  const s = spec?.trim();
+  if (s === undefined || s === '' || s === 'fs' || s === 'filesystem') return new FilesystemCatalog(warehouseDir);
+  if (/^postgres(ql)?:\/\//.test(s)) {
+    const url = new URL(s);
+    const catalogName = url.searchParams.get('catalog_name') ?? undefined;
+    url.searchParams.delete('catalog_name');
+    return new PostgresCatalog({ connectionString: url.toString(), warehouseDir, catalogName });
+  }
+  throw new ConfigError(`invalid --catalog ${JSON.stringify(spec)}; expected "filesystem" or a postgres://user@host:port/db URL`, {
+    source: '--catalog',
+  });
+}
