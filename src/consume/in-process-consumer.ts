@@ -17,6 +17,8 @@ export interface InProcessConsumerOptions {
   metricsRegistry?: Registry;
   maxRows?: number;
   maxDelayMs?: number;
+  /** how often to look for new topics (default 5 s) */
+  topicRefreshMs?: number;
   onCommit?: (event: CommitEvent) => void;
 }
 
