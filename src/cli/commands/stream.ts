@@ -1,6 +1,426 @@
-import type { Command } from 'commander';
-import { notBuiltCommand } from '../not-built.js';
+/**
+ * `k2 stream binance --symbols BTCUSDT,ETHUSDT[,...] [--streams trade,bookTicker] [--url wss://...]
+ *   [--rest-url https://...] [--metrics-port 9091] [--duration s] [--max-messages n] [--stale-after s]`
+ *
+ * Live Binance capture: trades and quotes as v2 records, published to
+ * market.crypto.trades.binance and market.crypto.quotes.binance through the bus
+ * (the embedded broker without --brokers). Reconnects forever, backfills gaps
+ * over REST, serves Prometheus metrics, and stops cleanly on SIGINT/SIGTERM.
+ * A live status line on a TTY; log lines otherwise. Prints a summary at the end.
+ */
+import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { z } from 'zod';
+import { startBus, RecordProducer, type BusSession } from '../../bus/index.js';
+import type { GlobalOptions } from '../../config/global-options.js';
+import { parseSetting } from '../../config/global-options.js';
+import type { Logger } from '../../log/logger.js';
+import { BinanceMetrics } from '../../metrics/binance-metrics.js';
+import { startMetricsServer, type MetricsServer } from '../../metrics/metrics-server.js';
+import { createMetricsRegistry } from '../../metrics/registry.js';
+import { ConfigError, errorMessage } from '../../model/errors.js';
+import type { QuoteV2 } from '../../model/quote.js';
+import type { TaggedRecord } from '../../model/record-kind.js';
+import { topicName } from '../../model/topics.js';
+import type { TradeV2 } from '../../model/trade.js';
+import type { BinanceMessageError } from '../../sources/binance/errors.js';
+import { BINANCE_CHANNELS, BINANCE_EXCHANGE, type BinanceChannel } from '../../sources/binance/mapper.js';
+import { splitSymbol } from '../../sources/binance/quote-assets.js';
+import type { RecordSink } from '../../sources/binance/record-sink.js';
+import { BinanceStreamClient, type StreamStats } from '../../sources/binance/stream-client.js';
+import { DEFAULT_REST_URL, DEFAULT_STREAM_URLS } from '../../sources/binance/stream-url.js';
+import type { Registry } from 'prom-client';
+import { BusAdmin } from '../../bus/index.js';
+import type { Catalog } from '../../iceberg/catalog/catalog.js';
+import type { IcebergConsumer } from '../../consume/iceberg-consumer.js';
+import { startInProcessConsumer } from '../../consume/in-process-consumer.js';
+import { catalogFromOptions } from '../shared-options.js';
+import { commandContext } from '../context.js';
+import { formatTable, toJson, type Row } from '../output.js';
+
+/** SIGINT/SIGTERM must end the process within this time. */
+const SHUTDOWN_DEADLINE_MS = 10_000;
+/** Of that, how long the in-process Iceberg consumer may take to catch up. */
+const LAKE_CATCH_UP_MS = 5_000;
+
+interface StreamBinanceFlags {
+  symbols: string;
+  streams: string;
+  url?: string;
+  restUrl: string;
+  backfill: boolean;
+  metricsPort: string;
+  duration?: string;
+  maxMessages?: string;
+  staleAfter: string;
+  bufferLimit: string;
+  registry?: string;
+  json?: boolean;
+  catalog?: string;
+  consume: boolean;
+}
+
+/** What the publisher needs beyond the globals: the Iceberg side of embedded mode. */
+export interface PublisherOptions {
+  registryUrl: string | undefined;
+  /** --catalog value, if given */
+  catalog?: string;
+  /** run the Iceberg consumer in this process (embedded mode only; false with --no-consume) */
+  consume: boolean;
+  /** the command's metrics registry, so /metrics shows the consumer too */
+  metricsRegistry?: Registry;
+}
+
+/** Where the stream's records go, and how that ends. */
+export interface StreamPublishSession {
+  sink: RecordSink;
+  /** What the records are published to, for the log. */
+  target: string;
+  /** Flushes and disconnects. */
+  close(): Promise<void>;
+}
+
+/**
+ * The seams of `k2 stream binance`: `openPublisher` connects the sink (the bus by
+ * default); `afterBusStart` is where the integrator starts the in-process Iceberg
+ * consumer in embedded mode. Both are replaceable as a whole.
+ */
+export interface StreamBinanceHooks {
+  openPublisher(globals: GlobalOptions, logger: Logger, opts: PublisherOptions): Promise<StreamPublishSession>;
+}
+
+export const streamBinanceHooks: StreamBinanceHooks = {
+  openPublisher: openBusPublisher,
+};
+
+/** Publishes trades and quotes to their v2 topics through the bus (kafkajs). */
+export async function openBusPublisher(globals: GlobalOptions, logger: Logger, opts: PublisherOptions): Promise<StreamPublishSession> {
+  const bus: BusSession = await startBus({ globals, logger, registryUrl: opts.registryUrl });
+  let producer: RecordProducer;
+  try {
+    producer = await RecordProducer.connect(bus.endpoints, { logger, embedded: bus.embedded, clientId: 'k2-stream-binance' });
+  } catch (err) {
+    await bus.close();
+    throw err;
+  }
+  const tradesTopic = topicName('crypto', 'trades', BINANCE_EXCHANGE);
+  const quotesTopic = topicName('crypto', 'quotes', BINANCE_EXCHANGE);
+  // Embedded mode: the Iceberg consumer runs in this process, so the rows land in the tables.
+  let lake: { consumer: IcebergConsumer; catalog: Catalog } | null = null;
+  if (bus.embedded && opts.consume) {
+    const catalog = catalogFromOptions(globals, opts.catalog);
+    try {
+      const admin = await BusAdmin.connect(bus.endpoints, logger);
+      await admin.createTopics([{ topic: tradesTopic }, { topic: quotesTopic }]).finally(() => admin.close());
+      const consumer = await startInProcessConsumer({ endpoints: bus.endpoints, catalog, dataDir: globals.dataDir, logger, metricsRegistry: opts.metricsRegistry });
+      lake = { consumer, catalog };
+    } catch (err) {
+      await producer.close();
+      await bus.close();
+      await catalog.close();
+      throw err;
+    }
+  }
+  const sink: RecordSink = {
+    async publish(batch: TaggedRecord[]): Promise<void> {
+      const trades: TradeV2[] = [];
+      const quotes: QuoteV2[] = [];
+      for (const r of batch) {
+        if (r.kind === 'trades') trades.push(r.record);
+        else if (r.kind === 'quotes') quotes.push(r.record);
+      }
+      await Promise.all([
+        trades.length > 0 ? producer.send(tradesTopic, 'trades', trades) : null,
+        quotes.length > 0 ? producer.send(quotesTopic, 'quotes', quotes) : null,
+      ]);
+    },
+    flush: () => producer.flush(),
+  };
+  return {
+    sink,
+    target: `${bus.embedded ? 'embedded broker' : bus.endpoints.brokers.join(',')} (${tradesTopic}, ${quotesTopic})${lake !== null ? ' -> Iceberg' : ''}`,
+    close: async () => {
+      await producer.close();
+      if (lake !== null) {
+        // Commit what was published, within the shutdown budget; anything left stays in
+        // the broker's log and is committed by the next run (offsets live in the table).
+        const caughtUp = lake.consumer.runUntilCaughtUp().then(() => true);
+        const timedOut = new Promise<boolean>((r) => setTimeout(() => r(false), LAKE_CATCH_UP_MS).unref());
+        if (!(await Promise.race([caughtUp, timedOut]))) logger.warn('Iceberg consumer did not catch up before shutdown; the rest is committed next run');
+        caughtUp.catch(() => undefined);
+        const summary = await lake.consumer.stop();
+        logger.info('committed to Iceberg', { trades_v2: summary.rows_committed.trades_v2, quotes_v2: summary.rows_committed.quotes_v2 });
+        await lake.catalog.close();
+      }
+      await bus.close();
+    },
+  };
+}
 
 export function registerStream(program: Command): void {
-  notBuiltCommand(program, 'stream', 'Capture live market data (stream binance)');
+  const stream = program.command('stream').description('Capture live market data');
+  stream
+    .command('binance')
+    .description('Live Binance trades and quotes into the bus: reconnects, gap backfill over REST, Prometheus metrics')
+    .requiredOption('--symbols <list>', 'comma-separated Binance symbols, e.g. BTCUSDT,ETHUSDT')
+    .option('--streams <list>', `comma-separated channels: ${BINANCE_CHANNELS.join(', ')}`, 'trade,bookTicker')
+    .option('--url <list>', `WebSocket base URL(s), comma-separated, first is primary (default ${DEFAULT_STREAM_URLS.join(', ')})`)
+    .option('--rest-url <url>', 'REST base URL for gap backfill', DEFAULT_REST_URL)
+    .option('--no-backfill', 'do not fetch missing trades over REST (gaps are still counted)')
+    .option('--metrics-port <port>', 'Prometheus metrics port (0 = any free port, "off" = none)', '9091')
+    .option('--duration <s>', 'stop after this many seconds')
+    .option('--max-messages <n>', 'stop after this many data messages')
+    .option('--stale-after <s>', 'reconnect when no message arrives for this many seconds', '30')
+    .option('--buffer-limit <n>', 'records buffered before the stream is paused (backpressure)', '100000')
+    .option('--registry <url>', 'schema registry URL with --brokers (env K2_REGISTRY_URL)')
+    .option('--catalog <spec>', 'Iceberg catalog for embedded mode: filesystem (default) or postgres://... (env K2_CATALOG)')
+    .option('--no-consume', 'embedded mode: publish only, do not commit to Iceberg in this process')
+    .option('--json', 'print the final summary as JSON')
+    .action(async (flags: StreamBinanceFlags, cmd: Command) => {
+      await streamBinance(flags, cmd);
+    });
 }
+
+interface StreamSettings {
+  symbols: string[];
+  channels: BinanceChannel[];
+  urls: string[];
+  restUrl: string | null;
+  metricsPort: number | null;
+  durationMs: number | null;
+  maxMessages: number | undefined;
+  staleAfterMs: number;
+  bufferLimit: number;
+}
+
+export function parseStreamFlags(flags: StreamBinanceFlags): StreamSettings {
+  const symbols = parseSetting(
+    z.string().transform((s) => s.split(',').map((x) => x.trim().toUpperCase()).filter((x) => x.length > 0)).pipe(z.array(z.string().regex(/^[A-Z0-9]{2,30}$/)).min(1)),
+    flags.symbols,
+    '--symbols',
+    'a comma-separated list of Binance symbols such as BTCUSDT,ETHUSDT',
+  );
+  for (const s of symbols) {
+    try {
+      splitSymbol(s);
+    } catch (err) {
+      throw new ConfigError(`invalid --symbols: ${s}: ${errorMessage(err)}`, { source: '--symbols' });
+    }
+  }
+  const channels = parseSetting(
+    z.string().transform((s) => [...new Set(s.split(',').map((x) => x.trim()).filter((x) => x.length > 0))]).pipe(z.array(z.enum(BINANCE_CHANNELS)).min(1)),
+    flags.streams,
+    '--streams',
+    `a comma-separated list of ${BINANCE_CHANNELS.join(', ')}`,
+  );
+  const urlSchema = z.string().trim().url().refine((u) => /^wss?:\/\//.test(u));
+  const urls =
+    flags.url === undefined
+      ? [...DEFAULT_STREAM_URLS]
+      : parseSetting(z.string().transform((s) => s.split(',').map((x) => x.trim()).filter((x) => x.length > 0)).pipe(z.array(urlSchema).min(1)), flags.url, '--url', 'ws:// or wss:// URL(s)');
+  const restUrl = flags.backfill
+    ? parseSetting(z.string().trim().url().refine((u) => /^https?:\/\//.test(u)), flags.restUrl, '--rest-url', 'an http(s) URL')
+    : null;
+  const metricsPort =
+    flags.metricsPort === 'off' ? null : parseSetting(z.coerce.number().int().min(0).max(65535), flags.metricsPort, '--metrics-port', 'a port from 0 to 65535, or off');
+  const positive = z.coerce.number().positive().finite();
+  const durationMs = flags.duration === undefined ? null : parseSetting(positive, flags.duration, '--duration', 'a positive number of seconds') * 1000;
+  const maxMessages = flags.maxMessages === undefined ? undefined : parseSetting(z.coerce.number().int().positive(), flags.maxMessages, '--max-messages', 'a positive integer');
+  const staleAfterMs = parseSetting(positive, flags.staleAfter, '--stale-after', 'a positive number of seconds') * 1000;
+  const bufferLimit = parseSetting(z.coerce.number().int().min(100), flags.bufferLimit, '--buffer-limit', 'an integer >= 100');
+  return { symbols, channels, urls, restUrl, metricsPort, durationMs, maxMessages, staleAfterMs, bufferLimit };
+}
+
+async function streamBinance(flags: StreamBinanceFlags, cmd: Command): Promise<void> {
+  const { globals, logger } = commandContext(cmd);
+  const json = flags.json === true || globals.json;
+  const settings = parseStreamFlags(flags);
+  const registry = createMetricsRegistry({ defaultMetrics: true });
+  const metrics = new BinanceMetrics(registry);
+
+  let metricsServer: MetricsServer | null = null;
+  if (settings.metricsPort !== null) {
+    try {
+      metricsServer = await startMetricsServer(registry, settings.metricsPort);
+    } catch (err) {
+      throw new ConfigError(`cannot serve metrics on --metrics-port ${settings.metricsPort}: ${errorMessage(err)}`, { source: '--metrics-port' });
+    }
+    logger.info('metrics', { url: metricsServer.url });
+  }
+
+  let session: StreamPublishSession;
+  try {
+    session = await streamBinanceHooks.openPublisher(globals, logger, { registryUrl: flags.registry, catalog: flags.catalog, consume: flags.consume, metricsRegistry: registry });
+  } catch (err) {
+    await metricsServer?.close();
+    throw err;
+  }
+  logger.info('publishing', { to: session.target });
+
+  const deadLetter = new DeadLetterWriter(join(globals.dataDir, 'dead-letter'), logger);
+  let stopReason = 'stopped';
+  const client = new BinanceStreamClient({
+    symbols: settings.symbols,
+    channels: settings.channels,
+    urls: settings.urls,
+    restUrl: settings.restUrl,
+    sink: session.sink,
+    metrics,
+    logger,
+    staleAfterMs: settings.staleAfterMs,
+    bufferLimit: settings.bufferLimit,
+    maxMessages: settings.maxMessages,
+    onRejected: (frame, error) => deadLetter.write(frame, error),
+    onSelfStop: (reason) => {
+      stopReason = reason;
+      finish(reason);
+    },
+  });
+
+  let resolveDone!: (reason: string) => void;
+  const done = new Promise<string>((r) => (resolveDone = r));
+  let finished = false;
+  const finish = (reason: string): void => {
+    if (finished) return;
+    finished = true;
+    stopReason = reason;
+    resolveDone(reason);
+  };
+  const onSignal = (sig: NodeJS.Signals): void => finish(sig === 'SIGINT' ? 'interrupted' : 'terminated');
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const durationTimer = settings.durationMs === null ? null : setTimeout(() => finish('duration'), settings.durationMs);
+  const status = new StatusReporter(client, logger, process.stderr.isTTY === true && !json && !globals.json);
+
+  logger.info('streaming', { symbols: settings.symbols.join(','), streams: settings.channels.join(','), url: settings.urls[0], backfill: settings.restUrl ?? 'off' });
+  client.start();
+  status.start();
+
+  await done;
+  status.stop();
+  if (durationTimer !== null) clearTimeout(durationTimer);
+  const deadline = setTimeout(() => {
+    process.stderr.write(`k2: shutdown did not finish within ${SHUTDOWN_DEADLINE_MS / 1000} s; exiting\n`);
+    process.exit(1);
+  }, SHUTDOWN_DEADLINE_MS);
+  deadline.unref();
+  let stats: StreamStats;
+  try {
+    stats = await client.stop(stopReason);
+    await session.close();
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await deadLetter.close();
+    await metricsServer?.close();
+    clearTimeout(deadline);
+  }
+  printSummary(stats, stopReason, json, deadLetter.path);
+}
+
+function printSummary(stats: StreamStats, reason: string, json: boolean, deadLetterPath: string | null): void {
+  if (json) {
+    process.stdout.write(
+      `${toJson({
+        reason,
+        messages: stats.messages,
+        published: stats.published,
+        errors: stats.errors,
+        duplicates: stats.duplicates,
+        gap_trades: stats.gapTrades,
+        backfilled: stats.backfilled,
+        unfilled: stats.unfilled,
+        reconnects: stats.reconnects,
+        buffer_overflows: stats.overflows,
+        dead_letter: deadLetterPath,
+        symbols: Object.fromEntries(
+          Object.entries(stats.symbols).map(([s, v]) => [s, { messages: v.messages, trades: v.trades, quotes: v.quotes, last_price: v.lastPrice }]),
+        ),
+      })}\n`,
+    );
+    return;
+  }
+  const rows: Row[] = Object.entries(stats.symbols).map(([symbol, v]) => ({ symbol, messages: v.messages, trades: v.trades, quotes: v.quotes, last_price: v.lastPrice }));
+  process.stdout.write(formatTable(rows, ['symbol', 'messages', 'trades', 'quotes', 'last_price']));
+  process.stdout.write(
+    `\nstopped (${reason}): ${stats.messages} messages, ${stats.published} records published, ${stats.gapTrades} missing trades found, ` +
+      `${stats.backfilled} backfilled, ${stats.unfilled} unfilled, ${stats.reconnects} reconnects, ${stats.errors} rejected frames` +
+      `${deadLetterPath !== null ? ` (see ${deadLetterPath})` : ''}\n`,
+  );
+}
+
+/** One status line, rewritten each second on a TTY; a log line every 10 s otherwise. */
+class StatusReporter {
+  private timer: ReturnType<typeof setInterval> | null = null;
+  private lastCounts = new Map<string, number>();
+  private lastAt = Date.now();
+  private ticks = 0;
+
+  constructor(private readonly client: BinanceStreamClient, private readonly logger: Logger, private readonly tty: boolean) {}
+
+  start(): void {
+    this.timer = setInterval(() => this.tick(), 1000);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
+    if (this.tty) process.stderr.write('\r\x1b[K');
+  }
+
+  private tick(): void {
+    this.ticks++;
+    const s = this.client.snapshot();
+    const now = Date.now();
+    const dt = Math.max(0.001, (now - this.lastAt) / 1000);
+    const rates: Record<string, string> = {};
+    for (const [sym, v] of Object.entries(s.symbols)) {
+      rates[sym] = ((v.messages - (this.lastCounts.get(sym) ?? 0)) / dt).toFixed(1);
+      this.lastCounts.set(sym, v.messages);
+    }
+    this.lastAt = now;
+    if (this.tty) {
+      const head = `${s.state}${s.breaker !== 'closed' ? ` (breaker ${s.breaker})` : ''} | filled ${s.backfilled}${s.unfilled > 0 ? `, ${s.unfilled} unfilled` : ''} | buf ${s.buffered}`;
+      const parts = Object.entries(s.symbols).map(([sym, v]) => `${sym} ${Math.round(Number(rates[sym]))}/s ${v.lastPrice ?? '-'}`);
+      const line = `${head} | ${parts.join(' | ')}`;
+      process.stderr.write(`\r\x1b[K${line.slice(0, (process.stderr.columns ?? 200) - 1)}`);
+    } else if (this.ticks % 10 === 0) {
+      this.logger.info('stream status', {
+        state: s.state,
+        messages: s.messages,
+        rates: Object.entries(rates).map(([k, v]) => `${k}=${v}/s`).join(','),
+        backfilled: s.backfilled,
+        unfilled: s.unfilled,
+        reconnects: s.reconnects,
+        buffered: s.buffered,
+      });
+    }
+  }
+}
+
+/** Rejected frames, one JSON line each with the reason, under <data-dir>/dead-letter/. */
+class DeadLetterWriter {
+  path: string | null = null;
+  private out: WriteStream | null = null;
+
+  constructor(private readonly dir: string, private readonly logger: Logger) {}
+
+  write(frame: string, error: BinanceMessageError): void {
+    if (this.out === null) {
+      mkdirSync(this.dir, { recursive: true });
+      this.path = join(this.dir, `binance-stream-${new Date().toISOString().slice(0, 10).replace(/-/g, '')}.jsonl`);
+      this.out = createWriteStream(this.path, { flags: 'a' });
+      this.out.on('error', (err) => this.logger.error('dead-letter file', { error: err.message }));
+    }
+    this.out.write(`${JSON.stringify({ received_at: new Date().toISOString(), error_type: error.errorType, error: error.describe(), frame })}\n`);
+  }
+
+  close(): Promise<void> {
+    const out = this.out;
+    if (out === null) return Promise.resolve();
+    return new Promise((resolve) => out.end(() => resolve()));
+  }
+}
+

@@ -1,0 +1,39 @@
+/**
+ * Where the stream client delivers v2 records. The CLI plugs in the bus producer;
+ * tests and benches use an in-memory sink. `publish` resolving means the batch is
+ * durable as far as the sink is concerned; a rejection makes the client retry the
+ * same batch (it never drops records).
+ */
+import type { TaggedRecord } from '../../model/record-kind.js';
+
+export interface RecordSink {
+  publish(batch: TaggedRecord[]): Promise<void>;
+  /** Flushes anything the sink itself buffers (called on shutdown). */
+  flush?(): Promise<void>;
+}
+
+/** Keeps every record in memory, in arrival order. */
+export class MemorySink implements RecordSink {
+  readonly records: TaggedRecord[] = [];
+  batches = 0;
+
+  async publish(batch: TaggedRecord[]): Promise<void> {
+    this.batches++;
+    for (const r of batch) this.records.push(r);
+  }
+}
+
+/** Counts records without keeping them (benchmarks, dry runs). */
+export class CountingSink implements RecordSink {
+  trades = 0;
+  quotes = 0;
+  batches = 0;
+
+  async publish(batch: TaggedRecord[]): Promise<void> {
+    this.batches++;
+    for (const r of batch) {
+      if (r.kind === 'trades') this.trades++;
+      else if (r.kind === 'quotes') this.quotes++;
+    }
+  }
+}

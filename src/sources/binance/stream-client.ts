@@ -1,0 +1,665 @@
+/**
+ * The resilient Binance stream client (issue 6): one combined-stream connection
+ * delivering trades and quotes to a RecordSink, gap-free.
+ *
+ *  - Reconnects forever: exponential backoff with jitter (5 s -> 60 s), rotating
+ *    through the failover URLs; a connection that was stable is replaced at once.
+ *  - Connection attempts go through a circuit breaker (3 failures -> open 30 s;
+ *    half-open needs 2 successes: a first message, then `stableAfterMs` alive).
+ *  - A stale watchdog reconnects when no message arrives for `staleAfterMs`.
+ *  - Before Binance's 24 h limit, and on serverShutdown, a replacement connection
+ *    is opened; the old one is closed once the new one delivers. Ids dedupe the overlap.
+ *  - Per symbol, trade ids (and aggregate ids) must follow each other. A jump, or
+ *    any reconnect, starts a REST backfill; live trades behind it are held so the
+ *    sink sees every id once, in order. What REST cannot return is counted, not invented.
+ *  - Publishing goes through a bounded buffer; at the bound the socket is paused
+ *    (a metric and a warning say so) and nothing is dropped.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Logger } from '../../log/logger.js';
+import { silentLogger } from '../../log/logger.js';
+import { BinanceMetrics } from '../../metrics/binance-metrics.js';
+import { createMetricsRegistry } from '../../metrics/registry.js';
+import { formatScaled, SCALE_FACTOR, type Scaled } from '../../model/decimal.js';
+import { errorMessage } from '../../model/errors.js';
+import type { QuoteV2 } from '../../model/quote.js';
+import type { TaggedRecord } from '../../model/record-kind.js';
+import { nowMicros } from '../../model/time.js';
+import type { Micros, TradeV2 } from '../../model/trade.js';
+import { ExponentialBackoff, type BackoffOptions } from '../../resilience/backoff.js';
+import { BoundedBuffer } from '../../resilience/bounded-buffer.js';
+import { CircuitBreaker, type BreakerOptions, type BreakerState } from '../../resilience/circuit-breaker.js';
+import { sleep, systemClock, type Clock, type ClockTimer } from '../../resilience/clock.js';
+import { StaleWatchdog } from '../../resilience/stale-watchdog.js';
+import type { BinanceMessageError } from './errors.js';
+import { BinanceFrameConverter } from './frame-converter.js';
+import type { BinanceChannel } from './mapper.js';
+import type { RecordSink } from './record-sink.js';
+import { BinanceRestClient } from './rest-client.js';
+import { combinedStreamUrl } from './stream-url.js';
+import { StreamConnection, type ConnectionEnd } from './stream-connection.js';
+import { TradeBackfiller, type SequencedChannel } from './trade-backfiller.js';
+
+export const BREAKER_NAME = 'binance_ws';
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+export interface BinanceStreamOptions {
+  /** Upper-case Binance symbols, e.g. BTCUSDT. */
+  symbols: string[];
+  channels: BinanceChannel[];
+  /** WebSocket base URLs in failover order. */
+  urls: string[];
+  /** REST base URL for gap backfill; null disables backfill (gaps are then only counted). */
+  restUrl: string | null;
+  sink: RecordSink;
+  metrics?: BinanceMetrics;
+  logger?: Logger;
+  /** Drives rotation, backoff, the breaker and REST pacing (a test clock can jump 24 h). */
+  clock?: Clock;
+  /**
+   * Drives the stale watchdog, which measures real silence on the socket; default
+   * the system clock, so a test clock jumping forward is not mistaken for silence.
+   */
+  watchdogClock?: Clock;
+  random?: () => number;
+  backoff?: BackoffOptions;
+  breaker?: BreakerOptions;
+  /** Reconnect when no message arrives for this long (default 30 s). */
+  staleAfterMs?: number;
+  /** A connection alive this long after its first message counts as stable (second breaker success). */
+  stableAfterMs?: number;
+  /** Open a replacement connection when the current one is this old (default 23 h 50 min). */
+  rotateAfterMs?: number;
+  handshakeTimeoutMs?: number;
+  /** Records buffered (plus held behind a backfill) before the socket is paused. */
+  bufferLimit?: number;
+  maxBatch?: number;
+  restWeightPerMinute?: number;
+  maxBackfillPerGap?: number;
+  /** Stop after this many data messages. */
+  maxMessages?: number;
+  /** Delay before retrying a batch the sink refused. */
+  publishRetryMs?: number;
+  /** Receives every rejected frame with its error (dead-letter file). */
+  onRejected?: (frame: string, error: BinanceMessageError) => void;
+  /** Called once when the client stops by itself (max messages). */
+  onSelfStop?: (reason: string) => void;
+}
+
+export type StreamState = 'connecting' | 'connected' | 'reconnecting' | 'paused' | 'stopped';
+
+export interface SymbolStats {
+  messages: number;
+  trades: number;
+  quotes: number;
+  lastPrice: string | null;
+}
+
+export interface StreamStats {
+  state: StreamState;
+  breaker: BreakerState;
+  connections: number;
+  messages: number;
+  errors: number;
+  duplicates: number;
+  gapTrades: number;
+  backfilled: number;
+  unfilled: number;
+  reconnects: number;
+  published: number;
+  buffered: number;
+  overflows: number;
+  symbols: Record<string, SymbolStats>;
+}
+
+interface SequenceState {
+  channel: SequencedChannel;
+  symbol: string;
+  last: number | null;
+  backfilling: boolean;
+  held: TradeV2[];
+}
+
+interface ConnMeta {
+  purpose: 'initial' | 'reconnect' | 'replacement';
+  watchdog: StaleWatchdog;
+  stableTimer: ClockTimer | null;
+  rotationTimer: ClockTimer | null;
+  stable: boolean;
+  seenFirst: boolean;
+  ended: Promise<void>;
+  markEnded: () => void;
+}
+
+export class BinanceStreamClient {
+  readonly metrics: BinanceMetrics;
+  private readonly opts: Required<Pick<BinanceStreamOptions, 'staleAfterMs' | 'stableAfterMs' | 'rotateAfterMs' | 'handshakeTimeoutMs' | 'maxBatch' | 'publishRetryMs'>>;
+  private readonly logger: Logger;
+  private readonly clock: Clock;
+  private readonly now: () => Micros;
+  private readonly converter: BinanceFrameConverter;
+  private readonly backoff: ExponentialBackoff;
+  private readonly breaker: CircuitBreaker;
+  private readonly backfiller: TradeBackfiller | null;
+  private readonly buffer: BoundedBuffer<TaggedRecord>;
+  private readonly abort = new AbortController();
+
+  private running = false;
+  private stopPromise: Promise<StreamStats> | null = null;
+  private readonly conns = new Map<StreamConnection, ConnMeta>();
+  private primary: StreamConnection | null = null;
+  private replacing = false;
+  private attemptTimer: ClockTimer | null = null;
+  private urlIndex = 0;
+
+  private readonly tradeSequences = new Map<string, SequenceState>();
+  private readonly aggSequences = new Map<string, SequenceState>();
+  private readonly sequences: SequenceState[] = [];
+  private readonly lastQuoteId = new Map<string, number>();
+  private readonly backfills = new Set<Promise<void>>();
+  private heldCount = 0;
+  private paused = false;
+  private flushing = false;
+  private idleWaiters: (() => void)[] = [];
+
+  private readonly stats: Omit<StreamStats, 'state' | 'breaker' | 'connections' | 'buffered' | 'symbols'> = {
+    messages: 0, errors: 0, duplicates: 0, gapTrades: 0, backfilled: 0, unfilled: 0, reconnects: 0, published: 0, overflows: 0,
+  };
+  private readonly symbolStats = new Map<string, { messages: number; trades: number; quotes: number; lastPrice: Scaled | null }>();
+
+  constructor(private readonly options: BinanceStreamOptions) {
+    if (options.symbols.length === 0) throw new RangeError('at least one symbol is needed');
+    if (options.urls.length === 0) throw new RangeError('at least one stream URL is needed');
+    this.opts = {
+      staleAfterMs: options.staleAfterMs ?? 30_000,
+      stableAfterMs: options.stableAfterMs ?? 10_000,
+      rotateAfterMs: options.rotateAfterMs ?? DAY_MS - 10 * 60 * 1000,
+      handshakeTimeoutMs: options.handshakeTimeoutMs ?? 10_000,
+      maxBatch: options.maxBatch ?? 5000,
+      publishRetryMs: options.publishRetryMs ?? 1000,
+    };
+    this.logger = options.logger ?? silentLogger;
+    this.clock = options.clock ?? systemClock;
+    this.now = this.clock === systemClock ? nowMicros : () => BigInt(Math.round(this.clock.now() * 1000));
+    this.metrics = options.metrics ?? new BinanceMetrics(createMetricsRegistry());
+    this.converter = new BinanceFrameConverter({ now: this.now });
+    this.backoff = new ExponentialBackoff(options.backoff, options.random);
+    this.breaker = new CircuitBreaker(BREAKER_NAME, options.breaker, this.clock, (state, previous) => {
+      this.metrics.breakerState(BREAKER_NAME, state);
+      const log = state === 'open' ? this.logger.warn : this.logger.info;
+      log(`circuit breaker ${state.replace('_', '-')}`, { breaker: BREAKER_NAME, previous });
+    });
+    this.metrics.breakerState(BREAKER_NAME, 'closed');
+    this.backfiller =
+      options.restUrl === null
+        ? null
+        : new TradeBackfiller(
+            new BinanceRestClient({ baseUrl: options.restUrl, clock: this.clock, weightPerMinute: options.restWeightPerMinute }),
+            { newMessageId: randomUUID, now: this.now, maxTradesPerGap: options.maxBackfillPerGap, logger: this.logger },
+          );
+    this.buffer = new BoundedBuffer(options.bufferLimit ?? 100_000);
+    for (const s of options.symbols) this.symbolStats.set(s, { messages: 0, trades: 0, quotes: 0, lastPrice: null });
+  }
+
+  /** Starts connecting; returns at once. */
+  start(): void {
+    if (this.running || this.stopPromise !== null) return;
+    this.running = true;
+    this.openConnection('initial');
+  }
+
+  /** Closes the sockets, settles backfills, publishes everything buffered, flushes the sink. */
+  stop(reason = 'shutdown'): Promise<StreamStats> {
+    this.stopPromise ??= this.doStop(reason);
+    return this.stopPromise;
+  }
+
+  snapshot(): StreamStats {
+    const symbols: Record<string, SymbolStats> = {};
+    for (const [s, v] of this.symbolStats) {
+      symbols[s] = { messages: v.messages, trades: v.trades, quotes: v.quotes, lastPrice: v.lastPrice === null ? null : formatScaled(v.lastPrice) };
+    }
+    let state: StreamState;
+    if (!this.running) state = 'stopped';
+    else if (this.paused) state = 'paused';
+    else if (this.primary !== null) state = 'connected';
+    else state = this.stats.reconnects > 0 ? 'reconnecting' : 'connecting';
+    return {
+      ...this.stats,
+      state,
+      breaker: this.breaker.state,
+      connections: this.conns.size,
+      buffered: this.buffer.size + this.heldCount,
+      symbols,
+    };
+  }
+
+  // ---- connections -------------------------------------------------------
+
+  private openConnection(purpose: ConnMeta['purpose']): void {
+    if (!this.running) return;
+    this.attemptTimer?.cancel();
+    this.attemptTimer = null;
+    if (!this.breaker.allows()) {
+      const wait = this.breaker.msUntilAllowed();
+      this.metrics.reconnectDelay.set(wait / 1000);
+      this.logger.warn('circuit breaker open: not connecting', { retry_in_ms: Math.ceil(wait) });
+      this.attemptTimer = this.clock.setTimeout(() => this.openConnection(purpose), wait);
+      return;
+    }
+    const base = this.options.urls[this.urlIndex % this.options.urls.length]!;
+    this.urlIndex++;
+    const url = combinedStreamUrl(base, this.options.symbols, this.options.channels);
+    let markEnded!: () => void;
+    const ended = new Promise<void>((r) => (markEnded = r));
+    const conn = new StreamConnection(
+      url,
+      {
+        onOpen: (c) => this.onOpen(c),
+        onMessage: (c, text) => this.onMessage(c, text),
+        onPing: () => this.metrics.pings.inc(),
+        onEnd: (c, end) => this.onEnd(c, end),
+      },
+      { handshakeTimeoutMs: this.opts.handshakeTimeoutMs, now: this.clock.now() },
+    );
+    const watchdog = new StaleWatchdog(this.options.watchdogClock ?? systemClock, this.opts.staleAfterMs, (silent) => {
+      this.logger.warn('stream stale: no message, reconnecting', { connection: conn.id, silent_ms: silent, stale_after_ms: this.opts.staleAfterMs });
+      conn.terminate('stale');
+    });
+    this.conns.set(conn, { purpose, watchdog, stableTimer: null, rotationTimer: null, stable: false, seenFirst: false, ended, markEnded });
+    this.logger.info('connecting', { connection: conn.id, url: base, purpose });
+  }
+
+  private onOpen(conn: StreamConnection): void {
+    const meta = this.conns.get(conn);
+    if (meta === undefined) return;
+    // Under backpressure a new connection starts paused too; relievePressure resumes it.
+    if (this.paused) conn.pause();
+    else meta.watchdog.start();
+    this.logger.debug('connection open', { connection: conn.id });
+  }
+
+  private onFirstMessage(conn: StreamConnection, meta: ConnMeta): void {
+    this.breaker.recordSuccess();
+    meta.stableTimer = this.clock.setTimeout(() => {
+      meta.stableTimer = null;
+      if (!conn.isOpen || conn.closeReason !== null) return;
+      meta.stable = true;
+      this.breaker.recordSuccess();
+      this.backoff.reset();
+    }, this.opts.stableAfterMs);
+    const age = this.clock.now() - conn.openedAt;
+    meta.rotationTimer = this.clock.setTimeout(() => this.replace('rotation'), Math.max(0, this.opts.rotateAfterMs - age));
+    const previous = [...this.conns.keys()].filter((c) => c !== conn);
+    this.primary = conn;
+    this.metrics.connectionStatus.set(1);
+    this.logger.info('connected: receiving', { connection: conn.id, purpose: meta.purpose });
+    for (const old of previous) {
+      this.logger.info('closing the replaced connection', { connection: old.id });
+      old.close(meta.purpose === 'replacement' ? 'replaced' : 'superseded');
+    }
+    this.replacing = false;
+    if (meta.purpose === 'reconnect') this.backfillAfterReconnect();
+  }
+
+  private onEnd(conn: StreamConnection, end: ConnectionEnd): void {
+    const meta = this.conns.get(conn);
+    if (meta === undefined) return;
+    this.conns.delete(conn);
+    meta.watchdog.stop();
+    meta.stableTimer?.cancel();
+    meta.rotationTimer?.cancel();
+    meta.markEnded();
+    const onPurpose = conn.closeReason === 'replaced' || conn.closeReason === 'superseded' || conn.closeReason === 'shutdown';
+    if (!end.delivered && !onPurpose) {
+      this.breaker.recordFailure();
+      this.metrics.connectionErrors.inc();
+      this.logger.warn('connection failed', { connection: conn.id, code: end.code, error: end.error ?? undefined, reason: end.reason || undefined });
+    } else if (!onPurpose) {
+      this.logger.warn('connection closed', { connection: conn.id, code: end.code, reason: conn.closeReason ?? (end.reason || undefined), error: end.error ?? undefined });
+    }
+    if (conn === this.primary) {
+      this.primary = null;
+      this.metrics.connectionStatus.set(0);
+    }
+    if (!this.running) return;
+    if (meta.purpose === 'replacement' && !end.delivered) this.replacing = false;
+    const alive = [...this.conns.keys()];
+    if (alive.length > 0) {
+      // A replacement failed while the old connection still serves: try again later.
+      if (!this.replacing && this.primary !== null && !end.delivered) {
+        const delay = this.backoff.next();
+        this.replacing = true;
+        this.attemptTimer = this.clock.setTimeout(() => {
+          this.replacing = false;
+          this.replace('rotation_retry');
+        }, delay);
+      }
+      return;
+    }
+    if (this.attemptTimer !== null) return; // an attempt is already scheduled
+    const reason = conn.closeReason ?? (end.delivered ? 'connection_lost' : 'connect_failed');
+    let delay = meta.stable ? 0 : this.backoff.next();
+    delay = Math.max(delay, this.breaker.msUntilAllowed());
+    this.stats.reconnects++;
+    this.metrics.reconnects.labels(reason).inc();
+    this.metrics.reconnectDelay.set(delay / 1000);
+    this.logger.info('reconnecting', { reason, delay_ms: Math.round(delay) });
+    this.attemptTimer = this.clock.setTimeout(() => {
+      this.attemptTimer = null;
+      this.openConnection('reconnect');
+    }, delay);
+  }
+
+  /** Opens a replacement connection; the current one is closed once it delivers. */
+  private replace(reason: string): void {
+    if (!this.running || this.replacing) return;
+    this.replacing = true;
+    this.stats.reconnects++;
+    this.metrics.reconnects.labels(reason).inc();
+    this.logger.info('opening a replacement connection', { reason });
+    this.openConnection('replacement');
+  }
+
+  // ---- frames ------------------------------------------------------------
+
+  private onMessage(conn: StreamConnection, text: string): void {
+    const meta = this.conns.get(conn);
+    if (meta === undefined || !this.running) return;
+    if (!meta.seenFirst) {
+      meta.seenFirst = true;
+      this.onFirstMessage(conn, meta);
+    }
+    meta.watchdog.touch();
+    const out = this.converter.convertText(text, this.now());
+    if (out.type === 'record') {
+      this.stats.messages++;
+      this.metrics.received(out.tagged.record.symbol, this.clock.now() / 1000);
+      const s = this.symbolStats.get(out.tagged.record.symbol);
+      if (s !== undefined) s.messages++;
+      if (out.tagged.kind === 'trades') this.onTrade(out.channel as SequencedChannel, out.tagged.record);
+      else if (out.tagged.kind === 'quotes') this.onQuote(out.tagged.record);
+      if (this.options.maxMessages !== undefined && this.stats.messages >= this.options.maxMessages) {
+        this.options.onSelfStop?.('max_messages');
+        void this.stop('max_messages');
+      }
+    } else if (out.type === 'control') {
+      if (out.event === 'serverShutdown') {
+        this.logger.warn('serverShutdown received: opening a replacement connection', { connection: conn.id });
+        this.replace('server_shutdown');
+      }
+    } else {
+      this.stats.errors++;
+      this.metrics.messageErrors.labels(out.error.errorType).inc();
+      if (this.stats.errors <= 20 || this.stats.errors % 1000 === 0) {
+        this.logger.warn('rejected frame', { error_type: out.error.errorType, error: out.error.describe(), count: this.stats.errors });
+      }
+      this.options.onRejected?.(text, out.error);
+    }
+  }
+
+  private onQuote(rec: QuoteV2): void {
+    const u = Number(rec.source_sequence);
+    const last = this.lastQuoteId.get(rec.symbol);
+    if (last !== undefined && u <= last) {
+      this.duplicate(rec.symbol);
+      return;
+    }
+    this.lastQuoteId.set(rec.symbol, u);
+    this.emit({ kind: 'quotes', record: rec });
+  }
+
+  private onTrade(channel: SequencedChannel, rec: TradeV2): void {
+    const st = this.sequence(channel, rec.symbol);
+    const id = Number(rec.source_sequence);
+    if (st.backfilling) {
+      if (st.last !== null && id <= st.last) this.duplicate(rec.symbol);
+      else this.hold(st, rec);
+      return;
+    }
+    this.advance(st, rec, id);
+  }
+
+  private advance(st: SequenceState, rec: TradeV2, id: number): void {
+    if (st.last === null || id === st.last + 1) {
+      st.last = id;
+      this.emit({ kind: 'trades', record: rec });
+      return;
+    }
+    if (id <= st.last) {
+      this.duplicate(rec.symbol);
+      return;
+    }
+    const from = st.last + 1;
+    const missing = id - from;
+    this.stats.gapTrades += missing;
+    this.metrics.gapTrades.labels(rec.symbol).inc(missing);
+    this.logger.info('gap in trade ids', { symbol: rec.symbol, channel: st.channel, from, to: id - 1, missing });
+    this.hold(st, rec);
+    this.startBackfill(st, from, id - 1);
+  }
+
+  private hold(st: SequenceState, rec: TradeV2): void {
+    // keep the held queue ordered by id (two connections may interleave during overlap)
+    const id = rec.source_sequence!;
+    const held = st.held;
+    if (held.length === 0 || held[held.length - 1]!.source_sequence! < id) held.push(rec);
+    else {
+      let i = held.length - 1;
+      while (i >= 0 && held[i]!.source_sequence! > id) i--;
+      if (i >= 0 && held[i]!.source_sequence === id) {
+        this.duplicate(rec.symbol);
+        return;
+      }
+      held.splice(i + 1, 0, rec);
+    }
+    this.heldCount++;
+    this.checkPressure();
+  }
+
+  private backfillAfterReconnect(): void {
+    for (const st of this.sequences) {
+      if (st.last !== null && !st.backfilling) this.startBackfill(st, st.last + 1, null);
+    }
+  }
+
+  private startBackfill(st: SequenceState, from: number, to: number | null): void {
+    st.backfilling = true;
+    const p = this.runBackfill(st, from, to).finally(() => this.backfills.delete(p));
+    this.backfills.add(p);
+  }
+
+  private async runBackfill(st: SequenceState, from: number, to: number | null): Promise<void> {
+    let records: TradeV2[] = [];
+    let source = 'none';
+    let failure: string | null = null;
+    if (this.backfiller !== null && !this.abort.signal.aborted) {
+      try {
+        const r = await this.backfiller.fill(
+          {
+            channel: st.channel,
+            symbol: st.symbol,
+            fromId: from,
+            toId: to,
+            stopBefore: () => (st.held.length > 0 ? Number(st.held[0]!.source_sequence) : null),
+          },
+          this.abort.signal,
+        );
+        records = r.records;
+        source = r.source;
+      } catch (err) {
+        failure = errorMessage(err);
+      }
+    } else {
+      failure = this.backfiller === null ? 'backfill disabled (no REST URL)' : 'shutting down';
+    }
+    let filled = 0;
+    for (const r of records) {
+      const id = Number(r.source_sequence);
+      if (st.last !== null && id <= st.last) continue;
+      st.last = id;
+      this.emit({ kind: 'trades', record: r });
+      filled++;
+    }
+    const unfilled = to === null ? 0 : Math.max(0, to - from + 1 - filled);
+    if (to !== null) st.last = Math.max(st.last ?? to, to);
+    this.stats.backfilled += filled;
+    this.stats.unfilled += unfilled;
+    if (filled > 0) this.metrics.backfilledTrades.labels(st.symbol).inc(filled);
+    if (unfilled > 0) this.metrics.unfilledTrades.labels(st.symbol).inc(unfilled);
+    if (to === null && filled > 0) {
+      this.stats.gapTrades += filled;
+      this.metrics.gapTrades.labels(st.symbol).inc(filled);
+    }
+    if (filled > 0 || unfilled > 0 || failure !== null) {
+      const log = unfilled > 0 || failure !== null ? this.logger.warn : this.logger.info;
+      log('backfill', { symbol: st.symbol, channel: st.channel, from, to: to ?? 'now', filled, unfilled, source, error: failure ?? undefined });
+    }
+    st.backfilling = false;
+    const held = st.held;
+    st.held = [];
+    this.heldCount -= held.length;
+    for (let i = 0; i < held.length; i++) {
+      if (st.backfilling) {
+        for (const r of held.slice(i)) this.hold(st, r);
+        break;
+      }
+      const rec = held[i]!;
+      this.advance(st, rec, Number(rec.source_sequence));
+    }
+  }
+
+  private sequence(channel: SequencedChannel, symbol: string): SequenceState {
+    const byChannel = channel === 'trade' ? this.tradeSequences : this.aggSequences;
+    let st = byChannel.get(symbol);
+    if (st === undefined) {
+      st = { channel, symbol, last: null, backfilling: false, held: [] };
+      byChannel.set(symbol, st);
+      this.sequences.push(st);
+    }
+    return st;
+  }
+
+  private duplicate(symbol: string): void {
+    this.stats.duplicates++;
+    this.metrics.duplicates.labels(symbol).inc();
+  }
+
+  // ---- publishing --------------------------------------------------------
+
+  private emit(tagged: TaggedRecord): void {
+    this.buffer.push(tagged);
+    const s = this.symbolStats.get(tagged.record.symbol);
+    if (tagged.kind === 'trades') {
+      const price = tagged.record.price;
+      this.metrics.tradePrice(tagged.record.symbol, Number(price / SCALE_FACTOR) + Number(price % SCALE_FACTOR) / 1e8);
+      if (s !== undefined) {
+        s.trades++;
+        s.lastPrice = price;
+      }
+    } else if (s !== undefined) s.quotes++;
+    this.checkPressure();
+    if (!this.flushing) {
+      this.flushing = true;
+      setImmediate(() => void this.flushLoop());
+    }
+  }
+
+  private async flushLoop(): Promise<void> {
+    const producer = this.metrics.producer;
+    while (this.buffer.size > 0) {
+      const batch = this.buffer.take(this.opts.maxBatch);
+      const end = producer.publishSeconds.startTimer();
+      try {
+        await this.options.sink.publish(batch);
+        end();
+      } catch (err) {
+        producer.errors.inc();
+        this.buffer.unshift(batch);
+        this.logger.error('publish failed; retrying the batch', { records: batch.length, error: errorMessage(err) });
+        await sleep(this.clock, this.opts.publishRetryMs);
+        continue;
+      }
+      producer.batches.inc();
+      let trades = 0;
+      for (const r of batch) if (r.kind === 'trades') trades++;
+      if (trades > 0) producer.records.labels('trades').inc(trades);
+      if (batch.length > trades) producer.records.labels('quotes').inc(batch.length - trades);
+      this.stats.published += batch.length;
+      this.metrics.bufferedRecords.set(this.buffer.size + this.heldCount);
+      this.relievePressure();
+    }
+    this.flushing = false;
+    this.metrics.bufferedRecords.set(this.heldCount);
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  private checkPressure(): void {
+    if (this.paused || this.buffer.size + this.heldCount < this.buffer.limit) return;
+    this.paused = true;
+    this.stats.overflows++;
+    this.metrics.bufferOverflows.inc();
+    this.metrics.bufferedRecords.set(this.buffer.size + this.heldCount);
+    this.logger.warn('backpressure: publish buffer full, pausing the stream (nothing is dropped)', {
+      buffered: this.buffer.size + this.heldCount,
+      limit: this.buffer.limit,
+    });
+    for (const [c, meta] of this.conns) {
+      meta.watchdog.stop();
+      c.pause();
+    }
+  }
+
+  private relievePressure(): void {
+    if (!this.paused || this.buffer.size + this.heldCount > this.buffer.limit / 2) return;
+    this.paused = false;
+    this.logger.info('backpressure relieved: resuming the stream', { buffered: this.buffer.size + this.heldCount });
+    for (const [c, meta] of this.conns) {
+      c.resume();
+      if (c.isOpen) meta.watchdog.start();
+    }
+  }
+
+  private waitIdle(): Promise<void> {
+    if (!this.flushing && this.buffer.size === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.idleWaiters.push(resolve);
+      if (!this.flushing) {
+        this.flushing = true;
+        setImmediate(() => void this.flushLoop());
+      }
+    });
+  }
+
+  private async doStop(reason: string): Promise<StreamStats> {
+    this.logger.info('stopping', { reason });
+    this.running = false;
+    this.attemptTimer?.cancel();
+    this.attemptTimer = null;
+    this.abort.abort();
+    const ends: Promise<void>[] = [];
+    for (const [c, meta] of this.conns) {
+      meta.watchdog.stop();
+      meta.stableTimer?.cancel();
+      meta.rotationTimer?.cancel();
+      c.close('shutdown');
+      ends.push(meta.ended);
+    }
+    while (this.backfills.size > 0) await Promise.allSettled([...this.backfills]);
+    // Whatever is still held behind an aborted backfill is published as is.
+    for (const st of this.sequences) {
+      for (const r of st.held) this.emit({ kind: 'trades', record: r });
+      this.heldCount -= st.held.length;
+      st.held = [];
+    }
+    await this.waitIdle();
+    await this.options.sink.flush?.();
+    await Promise.race([Promise.allSettled(ends), sleep(systemClock, 2_500)]);
+    this.metrics.connectionStatus.set(0);
+    this.metrics.bufferedRecords.set(0);
+    this.logger.info('stopped', { reason, published: this.stats.published, gaps: this.stats.gapTrades, backfilled: this.stats.backfilled, unfilled: this.stats.unfilled });
+    return this.snapshot();
+  }
+}
