@@ -1,0 +1,61 @@
+/**
+ * Wires a QueryService for a command: the Iceberg catalog under the data dir (or
+ * --catalog / K2_CATALOG), and, when a Kafka cluster is configured (--brokers), the
+ * bus tail for fresh rows.
+ *
+ * Fresh reads need a broker another process can reach. With the embedded broker
+ * (no --brokers) the writer commits every second in-process, so queries read the
+ * committed tables only; see docs/query.md.
+ */
+import { join } from 'node:path';
+import { resolveRegistryUrl } from '../bus/endpoints.js';
+import type { GlobalOptions } from '../config/global-options.js';
+import { openCatalog } from '../iceberg/catalog/open-catalog.js';
+import type { Logger } from '../log/logger.js';
+import { BusTailSource } from './bus-tail-source.js';
+import { IcebergDataFileSource } from './iceberg-data-file-source.js';
+import type { PlanReport } from './query-result.js';
+import { QueryService } from './query-service.js';
+import type { TailSource } from './tail-source.js';
+
+export interface OpenQueryServiceOptions {
+  globals: GlobalOptions;
+  logger: Logger;
+  /** --catalog: "filesystem" (default) or a postgres:// URL. */
+  catalog?: string;
+  /** --registry: schema registry URL for decoding fresh rows. */
+  registry?: string;
+  /** false turns fresh (uncommitted) reads off. */
+  fresh: boolean;
+  onPlan?: (plan: PlanReport) => void;
+  /** Reuse a bus tail read for this long (ms); see BusTailSource. */
+  tailReuseMs?: number;
+  /** Reuse loaded table metadata for this long (ms); see IcebergDataFileSource. */
+  metadataMaxAgeMs?: number;
+}
+
+export interface OpenedQueryService {
+  service: QueryService;
+  files: IcebergDataFileSource;
+  tail: TailSource | null;
+  close(): Promise<void>;
+}
+
+export function openQueryService(o: OpenQueryServiceOptions): OpenedQueryService {
+  const catalog = openCatalog(o.catalog ?? process.env.K2_CATALOG, join(o.globals.dataDir, 'warehouse'));
+  const files = new IcebergDataFileSource(catalog, { metadataMaxAgeMs: o.metadataMaxAgeMs });
+  const tail =
+    o.fresh && o.globals.brokers !== null
+      ? new BusTailSource({ endpoints: { brokers: o.globals.brokers, registryUrl: resolveRegistryUrl(o.registry) }, logger: o.logger, reuseMs: o.tailReuseMs })
+      : null;
+  const service = new QueryService({ files, tail, onPlan: o.onPlan });
+  return {
+    service,
+    files,
+    tail,
+    close: async () => {
+      await service.close();
+      await files.close();
+    },
+  };
+}
