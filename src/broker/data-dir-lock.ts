@@ -1,0 +1,108 @@
+/**
+ * One broker per data directory. `<data-dir>/broker/broker.lock` holds the owner's
+ * pid and endpoints as JSON; it is created exclusively, replaced when its pid is
+ * gone (after kill -9), and removed on close. A second process that finds a live
+ * owner gets BrokerLockedError, or (startBus) connects to that owner's endpoints.
+ */
+import { closeSync, existsSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { K2Error } from '../model/errors.js';
+
+export interface LockInfo {
+  pid: number;
+  /** `host:port` of the Kafka listener. */
+  kafka: string;
+  /** Schema registry URL, once it is running. */
+  registry: string | null;
+}
+
+const LockFile = z.object({ pid: z.number().int(), kafka: z.string(), registry: z.string().nullable() });
+
+export class BrokerLockedError extends K2Error {
+  constructor(readonly owner: LockInfo, dir: string) {
+    super('BROKER_LOCKED', `another k2 process (pid ${owner.pid}) already runs a broker on ${dir} at ${owner.kafka}; pass --brokers ${owner.kafka} to use it`, {
+      pid: owner.pid,
+      kafka: owner.kafka,
+      dir,
+    });
+  }
+}
+
+export function lockPath(brokerDir: string): string {
+  return join(brokerDir, 'broker.lock');
+}
+
+function alive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The live owner of a broker directory, or null when none (or only a stale lock). */
+export function readLiveLock(brokerDir: string): LockInfo | null {
+  const path = lockPath(brokerDir);
+  if (!existsSync(path)) return null;
+  try {
+    const info = LockFile.parse(JSON.parse(readFileSync(path, 'utf8')));
+    return alive(info.pid) ? info : null;
+  } catch {
+    return null;
+  }
+}
+
+export class DataDirLock {
+  private released = false;
+
+  private constructor(private readonly path: string, private info: LockInfo) {}
+
+  static acquire(brokerDir: string, kafka: string): DataDirLock {
+    const path = lockPath(brokerDir);
+    const info: LockInfo = { pid: process.pid, kafka, registry: null };
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        const fd = openSync(path, 'wx');
+        writeSync(fd, JSON.stringify(info));
+        closeSync(fd);
+        return new DataDirLock(path, info);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        const owner = readLiveLock(brokerDir);
+        if (owner) throw new BrokerLockedError(owner, brokerDir);
+        unlinkSync(path); // stale: its process is gone
+      }
+    }
+    throw new K2Error('BROKER_LOCKED', `cannot take the broker lock ${path}`, { path });
+  }
+
+  /** Records the Kafka endpoint once listening. */
+  update(kafka: string): void {
+    this.write({ ...this.info, kafka });
+  }
+
+  /** Records the registry URL next to the Kafka endpoint. */
+  setRegistry(url: string): void {
+    this.write({ ...this.info, registry: url });
+  }
+
+  private write(info: LockInfo): void {
+    this.info = info;
+    const tmp = `${this.path}.tmp`;
+    writeFileSync(tmp, JSON.stringify(info));
+    renameSync(tmp, this.path);
+  }
+
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    try {
+      unlinkSync(this.path);
+    } catch {
+      // already gone
+    }
+  }
+}

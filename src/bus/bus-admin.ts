@@ -1,0 +1,86 @@
+/**
+ * Cluster administration through kafkajs admin.
+ *
+ *   BusAdmin.connect(endpoints: BusEndpoints, logger: Logger): Promise<BusAdmin>
+ *   admin.listTopics(): Promise<string[]>
+ *   admin.createTopics(topics: Array<{ topic: string; partitions?: number }>): Promise<boolean>   // false if all existed
+ *   admin.deleteTopics(topics: string[]): Promise<void>
+ *   admin.partitionOffsets(topic: string): Promise<PartitionOffsets[]>   // earliest + high watermark per partition
+ *   admin.groupLag(groupId: string, topics: string[]): Promise<PartitionLag[]>
+ *   admin.close(): Promise<void>
+ */
+import type { Admin } from 'kafkajs';
+import type { Logger } from '../log/logger.js';
+import type { BusEndpoints } from './endpoints.js';
+import { BusError } from './errors.js';
+import { createKafka } from './kafka-client.js';
+
+export interface PartitionOffsets {
+  partition: number;
+  earliest: bigint;
+  /** High watermark: the next offset to be written. */
+  latest: bigint;
+}
+
+export interface PartitionLag {
+  topic: string;
+  partition: number;
+  /** Next offset the group will read, or null if it never committed. */
+  committed: bigint | null;
+  latest: bigint;
+  lag: bigint;
+}
+
+export class BusAdmin {
+  private constructor(private readonly admin: Admin) {}
+
+  static async connect(endpoints: BusEndpoints, logger: Logger): Promise<BusAdmin> {
+    const admin = createKafka(endpoints.brokers, logger, 'k2-admin').admin();
+    try {
+      await admin.connect();
+    } catch (err) {
+      throw new BusError(`cannot connect to Kafka at ${endpoints.brokers.join(',')}: ${(err as Error).message}`, { brokers: endpoints.brokers.join(',') }, { cause: err });
+    }
+    return new BusAdmin(admin);
+  }
+
+  async listTopics(): Promise<string[]> {
+    return (await this.admin.listTopics()).sort();
+  }
+
+  async createTopics(topics: Array<{ topic: string; partitions?: number }>): Promise<boolean> {
+    return this.admin.createTopics({ topics: topics.map((t) => ({ topic: t.topic, numPartitions: t.partitions ?? -1 })), waitForLeaders: true });
+  }
+
+  async deleteTopics(topics: string[]): Promise<void> {
+    await this.admin.deleteTopics({ topics });
+  }
+
+  async partitionOffsets(topic: string): Promise<PartitionOffsets[]> {
+    const offs = await this.admin.fetchTopicOffsets(topic);
+    return offs
+      .map((o) => ({ partition: o.partition, earliest: BigInt(o.low), latest: BigInt(o.high) }))
+      .sort((a, b) => a.partition - b.partition);
+  }
+
+  async groupLag(groupId: string, topics: string[]): Promise<PartitionLag[]> {
+    const out: PartitionLag[] = [];
+    const committed = await this.admin.fetchOffsets({ groupId, topics });
+    for (const t of committed) {
+      const ends = new Map((await this.partitionOffsets(t.topic)).map((p) => [p.partition, p]));
+      for (const p of t.partitions) {
+        const end = ends.get(p.partition);
+        const latest = end?.latest ?? 0n;
+        const c = BigInt(p.offset);
+        const committedOffset = c < 0n ? null : c;
+        const from = committedOffset ?? end?.earliest ?? 0n;
+        out.push({ topic: t.topic, partition: p.partition, committed: committedOffset, latest, lag: latest > from ? latest - from : 0n });
+      }
+    }
+    return out.sort((a, b) => (a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1));
+  }
+
+  async close(): Promise<void> {
+    await this.admin.disconnect();
+  }
+}

@@ -1,0 +1,35 @@
+/**
+ * The one place a kafkajs `Kafka` client is built: bootstrap brokers, retry
+ * policy and a log adapter that routes kafkajs logs into k2's logger.
+ * Internal to src/bus/.
+ */
+// The patches must load before kafkajs itself (see each file).
+import './kafkajs-linear-grouping.js';
+import './kafkajs-idle-fix.js';
+import { CompressionTypes, Kafka, logLevel, type LogEntry } from 'kafkajs';
+
+export { CompressionTypes };
+import type { Logger } from '../log/logger.js';
+
+process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
+
+export function createKafka(brokers: string[], logger: Logger, clientId = 'k2'): Kafka {
+  const log = logger.child({ component: 'kafkajs' });
+  return new Kafka({
+    clientId,
+    brokers,
+    connectionTimeout: 3000,
+    requestTimeout: 30000,
+    retry: { initialRetryTime: 100, retries: 8, maxRetryTime: 5000 },
+    logLevel: logLevel.WARN,
+    logCreator:
+      () =>
+      ({ level, log: entry }: LogEntry) => {
+        const { message, ...fields } = entry;
+        const f = { ...fields, timestamp: undefined, logger: undefined };
+        if (level === logLevel.ERROR) log.error(message, f);
+        else if (level === logLevel.WARN) log.warn(message, f);
+        else log.debug(message, f);
+      },
+  });
+}

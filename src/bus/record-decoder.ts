@@ -1,0 +1,93 @@
+/**
+ * Turns Confluent-framed Kafka values back into v2 records: the writer schema is
+ * fetched by id from the registry (cached) and resolved to the current v2 reader
+ * type of the record kind (Avro schema resolution), so records written with an
+ * older compatible schema still decode.
+ *
+ *   new RecordDecoder(registry: SchemaRegistryClient)
+ *   decoder.decode<K extends RecordKind>(kind: K, value: Buffer | null): Promise<RecordOfKind[K]>   // throws UndecodableRecordError
+ *   decoder.decodeAll<K>(kind: K, values: readonly (Buffer | null)[]): Promise<DecodeOutcome<RecordOfKind[K]>[]>
+ */
+import type avro from 'avsc';
+import type { RecordKind, RecordOfKind } from '../model/record-kind.js';
+import { avroType, v2Type } from '../schema/v2-schemas.js';
+import { decodeWire, splitWire } from '../schema/wire-format.js';
+import { SchemaRegistryError, UndecodableRecordError } from './errors.js';
+import type { SchemaRegistryClient } from './schema-registry-client.js';
+
+export type DecodeOutcome<T> = { ok: true; record: T } | { ok: false; error: UndecodableRecordError };
+
+interface ReaderPlan {
+  type: avro.Type;
+  resolver: object | undefined;
+}
+
+export class RecordDecoder {
+  private readonly plans = new Map<string, Promise<ReaderPlan>>();
+
+  constructor(private readonly registry: SchemaRegistryClient) {}
+
+  private plan(kind: RecordKind, schemaId: number): Promise<ReaderPlan> {
+    const key = `${kind}:${schemaId}`;
+    let p = this.plans.get(key);
+    if (p === undefined) {
+      p = (async (): Promise<ReaderPlan> => {
+        let text: string;
+        try {
+          text = await this.registry.getSchemaById(schemaId);
+        } catch (err) {
+          if (err instanceof SchemaRegistryError && err.status === 404) {
+            throw new UndecodableRecordError('unknown-schema', `schema id ${schemaId} is not in the registry`, { schemaId });
+          }
+          throw err;
+        }
+        const reader = v2Type(kind);
+        let writer: avro.Type;
+        try {
+          writer = avroType(text);
+        } catch (err) {
+          throw new UndecodableRecordError('unknown-schema', `schema id ${schemaId} is not valid Avro: ${(err as Error).message}`, { schemaId });
+        }
+        if (writer.equals(reader)) return { type: reader, resolver: undefined };
+        try {
+          return { type: reader, resolver: reader.createResolver(writer) };
+        } catch (err) {
+          throw new UndecodableRecordError('incompatible-schema', `writer schema ${schemaId} cannot be read as v2 ${kind}: ${(err as Error).message}`, { schemaId, kind });
+        }
+      })();
+      p.catch(() => this.plans.delete(key));
+      this.plans.set(key, p);
+    }
+    return p;
+  }
+
+  async decode<K extends RecordKind>(kind: K, value: Buffer | null): Promise<RecordOfKind[K]> {
+    if (value === null) throw new UndecodableRecordError('null-value', 'message has no value (tombstone)');
+    let schemaId: number;
+    try {
+      schemaId = splitWire(value).schemaId;
+    } catch (err) {
+      throw new UndecodableRecordError('wire-format', (err as Error).message, { bytes: value.length }, { cause: err });
+    }
+    const plan = await this.plan(kind, schemaId);
+    try {
+      return decodeWire<RecordOfKind[K]>(value, plan.type, plan.resolver);
+    } catch (err) {
+      throw new UndecodableRecordError('avro', (err as Error).message, { schemaId, kind }, { cause: err });
+    }
+  }
+
+  /** Decodes many values; undecodable ones come back as errors instead of throwing. Registry outages still throw. */
+  async decodeAll<K extends RecordKind>(kind: K, values: readonly (Buffer | null)[]): Promise<DecodeOutcome<RecordOfKind[K]>[]> {
+    const out: DecodeOutcome<RecordOfKind[K]>[] = [];
+    for (const v of values) {
+      try {
+        out.push({ ok: true, record: await this.decode(kind, v) });
+      } catch (err) {
+        if (err instanceof UndecodableRecordError) out.push({ ok: false, error: err });
+        else throw err;
+      }
+    }
+    return out;
+  }
+}
