@@ -16,8 +16,9 @@ import { tempDir } from '../support/tmp.js';
 import { trade } from '../support/v2-records.js';
 
 const TOPIC = 'market.crypto.trades.binance';
-const TOTAL = 15_000;
-const CYCLES = 20;
+/** upper bound of what the producer sends while the consumers are being killed */
+const MAX_RECORDS = 200_000;
+const CYCLES = Number(process.env.K2_CRASH_CYCLES ?? 20);
 
 function seededRandom(seed: number): () => number {
   let s = seed >>> 0;
@@ -54,15 +55,17 @@ describe('exactly once under SIGKILL', () => {
     const producer = await RecordProducer.connect(endpoints, { logger: silentLogger, embedded: true });
     const symbols = ['BTCUSDT', 'ETHUSDT', 'BNBUSDT'];
     let produced = 0;
+    let stopProducing = false;
+    // Records stream in for the whole test, so every consumer has work when it is killed.
     const producing = (async () => {
-      while (produced < TOTAL) {
-        const batch = Array.from({ length: 150 }, (_, i) => {
+      while (!stopProducing && produced < MAX_RECORDS) {
+        const batch = Array.from({ length: 100 }, (_, i) => {
           const id = produced + i + 1;
           return trade({ id, symbol: symbols[id % 3]!, price: `${60000 + (id % 997)}.${String(id % 100000000).padStart(8, '0')}` });
         });
         await producer.send(TOPIC, 'trades', batch);
         produced += batch.length;
-        await new Promise((r) => setTimeout(r, 40));
+        await new Promise((r) => setTimeout(r, 50));
       }
     })();
     const args = ['--data-dir', dir.path, '--brokers', endpoints.brokers[0]!, '--log-level', 'error', 'consume', '--registry', endpoints.registryUrl, '--max-delay', '100', '--max-rows', '400'];
@@ -80,14 +83,13 @@ describe('exactly once under SIGKILL', () => {
       const ready = new Promise<void>((resolve) => {
         let seen = '';
         child.stderr!.setEncoding('utf8').on('data', (d: string) => {
-          seen += d.slice(-200);
+          seen = (seen + d).slice(-8000);
           if (/DEBUG committed .*table=trades_v2/.test(seen)) resolve();
-          seen = seen.slice(-400);
         });
       });
       if (cycle % 5 === 4) await new Promise((r) => setTimeout(r, rand() * 2000));
       else {
-        await Promise.race([ready, exited, new Promise((r) => setTimeout(r, 30_000))]);
+        await Promise.race([ready, exited, new Promise((r) => setTimeout(r, 20_000))]);
         await new Promise((r) => setTimeout(r, rand() * 1000));
       }
       if (child.kill('SIGKILL')) kills++;
@@ -96,10 +98,13 @@ describe('exactly once under SIGKILL', () => {
       const n = (await IcebergTableReader.open(catalog, 'trades_v2'))?.snapshots().length ?? 0;
       await catalog.close();
       if (n > lastSnapshots) advanced++;
+      if (process.env.K2_CRASH_DEBUG) console.log(`cycle ${cycle}: snapshots ${n} at ${new Date().toISOString()}`);
       lastSnapshots = n;
     }
+    stopProducing = true;
     await producing;
     await producer.close();
+    const TOTAL = produced;
     expect(kills).toBe(CYCLES);
 
     const final = await runK2([...args, '--group', 'crash-final', '--once']);
