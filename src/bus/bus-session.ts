@@ -41,6 +41,17 @@ export interface StartBusOptions {
   defaultPartitions?: number;
 }
 
+/**
+ * The endpoints of a live k2 process (`k2 broker`, or a command's in-process bus)
+ * serving `<data-dir>/broker`, or null. Lets a read-only command such as `k2 query`
+ * read the bus without starting (and locking) a broker of its own.
+ */
+export function findRunningBroker(dataDir: string): BusEndpoints | null {
+  const running = readLiveLock(join(dataDir, 'broker'));
+  if (running === null || running.registry === null || running.pid === process.pid) return null;
+  return { brokers: [running.kafka], registryUrl: running.registry };
+}
+
 export async function startBus(opts: StartBusOptions): Promise<BusSession> {
   if (opts.globals.brokers !== null) {
     return { endpoints: { brokers: opts.globals.brokers, registryUrl: resolveRegistryUrl(opts.registryUrl) }, embedded: false, mode: 'external', close: async () => undefined };

@@ -44,6 +44,9 @@ export function isoToMicros(text: string, field = 'timestamp'): Micros {
   if (check.getUTCDate() !== Number(d) || check.getUTCMonth() !== Number(mo) - 1 || check.getUTCHours() !== Number(h) || check.getUTCMinutes() !== Number(mi) || check.getUTCSeconds() !== Number(s)) {
     throw new ValidationError(`invalid date: ${JSON.stringify(text)}`, { field, value: text });
   }
+  if (frac.length > 6 && !/^0*$/.test(frac.slice(6))) {
+    throw new ValidationError(`sub-microsecond precision is not supported: ${JSON.stringify(text)}`, { field, value: text });
+  }
   let us = BigInt(ms) * MICROS_PER_MILLI + BigInt(frac.padEnd(6, '0').slice(0, 6) || '0');
   if (tz !== 'Z') {
     const sign = tz.startsWith('-') ? -1n : 1n;

@@ -3,12 +3,14 @@
  * --catalog / K2_CATALOG), and, when a Kafka cluster is configured (--brokers), the
  * bus tail for fresh rows.
  *
- * Fresh reads need a broker another process can reach. With the embedded broker
- * (no --brokers) the writer commits every second in-process, so queries read the
- * committed tables only; see docs/query.md.
+ * Fresh reads need a broker this process can reach: --brokers, or the embedded
+ * broker of a running k2 process on the same data dir (`k2 stream`, `k2 demo`,
+ * `k2 broker`), found through its lock file. Otherwise queries read the committed
+ * tables only; see docs/query.md.
  */
 import { join } from 'node:path';
 import { resolveRegistryUrl } from '../bus/endpoints.js';
+import { findRunningBroker } from '../bus/bus-session.js';
 import type { GlobalOptions } from '../config/global-options.js';
 import { openCatalog } from '../iceberg/catalog/open-catalog.js';
 import type { Logger } from '../log/logger.js';
@@ -44,10 +46,9 @@ export interface OpenedQueryService {
 export function openQueryService(o: OpenQueryServiceOptions): OpenedQueryService {
   const catalog = openCatalog(o.catalog ?? process.env.K2_CATALOG, join(o.globals.dataDir, 'warehouse'));
   const files = new IcebergDataFileSource(catalog, { metadataMaxAgeMs: o.metadataMaxAgeMs });
-  const tail =
-    o.fresh && o.globals.brokers !== null
-      ? new BusTailSource({ endpoints: { brokers: o.globals.brokers, registryUrl: resolveRegistryUrl(o.registry) }, logger: o.logger, reuseMs: o.tailReuseMs })
-      : null;
+  const endpoints =
+    o.globals.brokers !== null ? { brokers: o.globals.brokers, registryUrl: resolveRegistryUrl(o.registry) } : findRunningBroker(o.globals.dataDir);
+  const tail = o.fresh && endpoints !== null ? new BusTailSource({ endpoints, logger: o.logger, reuseMs: o.tailReuseMs }) : null;
   const service = new QueryService({ files, tail, onPlan: o.onPlan });
   return {
     service,

@@ -157,7 +157,7 @@ export class QueryService {
         freshUnavailable = errorMessage(err);
       }
     } else if (fresh) {
-      freshUnavailable = 'not read (no --brokers: committed rows only)';
+      freshUnavailable = 'not read (no bus running for this data dir and no --brokers: committed rows only)';
     }
     return { pinned, allFiles, tail, freshUnavailable };
   }

@@ -93,7 +93,7 @@ export async function runReadOnlySql(opts: ReadOnlySqlOptions): Promise<QueryRes
           freshUnavailable = (err as Error).message;
         }
       } else if (opts.fresh) {
-        freshUnavailable = 'not read (no --brokers: committed rows only)';
+        freshUnavailable = 'not read (no bus running for this data dir and no --brokers: committed rows only)';
       }
       const freshTable = tail !== null && tail.records.length > 0 ? await loadTailTable(conn, tail) : null;
       await conn.run(`CREATE TEMP VIEW ${view} AS ${viewSql(table, files.map((f) => f.path), freshTable)}`);

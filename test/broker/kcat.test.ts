@@ -15,6 +15,8 @@ function kcatPath(): string | null {
   }
 }
 const KCAT = kcatPath();
+// Skipped only on a developer machine without kcat; on CI a missing kcat is an error.
+if (!KCAT && process.env.CI) throw new Error('kcat is not installed: .ci/run must install it (apt-get install -y kcat)');
 
 function kcat(args: string[], input?: string, timeoutMs = 30_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
