@@ -23,9 +23,13 @@ function screenText(raw: string): string {
 function runInPty(args: string[], dataDir: string, onOutput?: (screen: string, input: NodeJS.WritableStream) => void): Promise<{ code: number | null; out: string }> {
   const cmd = ['stty cols 150 rows 50;', 'exec', shellQuote(process.execPath), shellQuote(K2_BIN), ...args.map(shellQuote)].join(' ');
   return new Promise((resolve, reject) => {
+    // A person at a terminal: without CI/CONTINUOUS_INTEGRATION, which make ink render only the last frame.
+    const env: NodeJS.ProcessEnv = { ...process.env, K2_FROM_SOURCE: '1', K2_DATA_DIR: dataDir, FORCE_COLOR: '1', TERM: 'xterm-256color' };
+    delete env.CI;
+    delete env.CONTINUOUS_INTEGRATION;
     const child = spawn('script', ['-qfec', cmd, '/dev/null'], {
       cwd: REPO_ROOT,
-      env: { ...process.env, K2_FROM_SOURCE: '1', K2_DATA_DIR: dataDir, FORCE_COLOR: '1', TERM: 'xterm-256color' },
+      env,
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let out = '';

@@ -12,7 +12,7 @@ import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { z } from 'zod';
-import { startBus, RecordProducer, type BusSession } from '../../bus/index.js';
+import { publishTagged, startBus, RecordProducer, type BusSession } from '../../bus/index.js';
 import type { GlobalOptions } from '../../config/global-options.js';
 import { parseSetting } from '../../config/global-options.js';
 import type { Logger } from '../../log/logger.js';
@@ -20,10 +20,8 @@ import { BinanceMetrics } from '../../metrics/binance-metrics.js';
 import { startMetricsServer, type MetricsServer } from '../../metrics/metrics-server.js';
 import { createMetricsRegistry } from '../../metrics/registry.js';
 import { ConfigError, errorMessage } from '../../model/errors.js';
-import type { QuoteV2 } from '../../model/quote.js';
 import type { TaggedRecord } from '../../model/record-kind.js';
 import { topicName } from '../../model/topics.js';
-import type { TradeV2 } from '../../model/trade.js';
 import type { BinanceMessageError } from '../../sources/binance/errors.js';
 import { BINANCE_CHANNELS, BINANCE_EXCHANGE, type BinanceChannel } from '../../sources/binance/mapper.js';
 import { splitSymbol } from '../../sources/binance/quote-assets.js';
@@ -124,16 +122,7 @@ export async function openBusPublisher(globals: GlobalOptions, logger: Logger, o
   }
   const sink: RecordSink = {
     async publish(batch: TaggedRecord[]): Promise<void> {
-      const trades: TradeV2[] = [];
-      const quotes: QuoteV2[] = [];
-      for (const r of batch) {
-        if (r.kind === 'trades') trades.push(r.record);
-        else if (r.kind === 'quotes') quotes.push(r.record);
-      }
-      await Promise.all([
-        trades.length > 0 ? producer.send(tradesTopic, 'trades', trades) : null,
-        quotes.length > 0 ? producer.send(quotesTopic, 'quotes', quotes) : null,
-      ]);
+      await publishTagged(producer, { trades: tradesTopic, quotes: quotesTopic }, batch);
     },
     flush: () => producer.flush(),
   };

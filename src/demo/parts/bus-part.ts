@@ -2,13 +2,11 @@
  * The bus part: the embedded broker and schema registry in-process (or --brokers),
  * with a producer publishing trades and quotes to their v2 topics.
  */
-import { RecordProducer, startBus, type BusEndpoints, type BusSession } from '../../bus/index.js';
+import { publishTagged, RecordProducer, startBus, type BusEndpoints, type BusSession } from '../../bus/index.js';
 import type { GlobalOptions } from '../../config/global-options.js';
 import type { Logger } from '../../log/logger.js';
-import type { QuoteV2 } from '../../model/quote.js';
 import type { TaggedRecord } from '../../model/record-kind.js';
 import { topicName } from '../../model/topics.js';
-import type { TradeV2 } from '../../model/trade.js';
 import { BINANCE_EXCHANGE } from '../../sources/binance/mapper.js';
 import type { RecordSink } from '../../sources/binance/record-sink.js';
 import type { BusPart } from '../parts.js';
@@ -32,17 +30,7 @@ export async function startBusPart(globals: GlobalOptions, registryUrl: string |
   let published = 0;
   const sink: RecordSink = {
     async publish(batch: TaggedRecord[]): Promise<void> {
-      const trades: TradeV2[] = [];
-      const quotes: QuoteV2[] = [];
-      for (const r of batch) {
-        if (r.kind === 'trades') trades.push(r.record);
-        else if (r.kind === 'quotes') quotes.push(r.record);
-      }
-      await Promise.all([
-        trades.length > 0 ? producer.send(tradesTopic, 'trades', trades) : null,
-        quotes.length > 0 ? producer.send(quotesTopic, 'quotes', quotes) : null,
-      ]);
-      published += trades.length + quotes.length;
+      published += await publishTagged(producer, { trades: tradesTopic, quotes: quotesTopic }, batch);
     },
     flush: () => producer.flush(),
   };
