@@ -24,7 +24,7 @@ export function dayOf(micros: bigint): number {
   return Number(micros < 0n && micros % MICROS_PER_DAY !== 0n ? d - 1n : d);
 }
 
-function sliceKey(s: IdSlice): string {
+export function sliceKey(s: IdSlice): string {
   return `${s.exchange}\u0000${s.symbol}\u0000${s.day}`;
 }
 
@@ -54,6 +54,11 @@ export class CommittedIdIndex {
         this.slices.delete(oldest);
       }
     }
+  }
+
+  /** The committed ids of a prepared slice (live: `add` updates it), or undefined if not loaded. */
+  idsOf(slice: IdSlice): Set<string> | undefined {
+    return this.slices.get(sliceKey(slice));
   }
 
   has(slice: IdSlice, id: string): boolean {

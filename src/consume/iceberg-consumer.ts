@@ -32,7 +32,7 @@ import type { QuoteV2 } from '../model/quote.js';
 import { parseTopicName } from '../model/topics.js';
 import type { TradeV2 } from '../model/trade.js';
 import { createMetricsRegistry } from '../metrics/registry.js';
-import { CommittedIdIndex, dayOf, type IdSlice } from './committed-id-index.js';
+import { CommittedIdIndex, dayOf, sliceKey, type IdSlice } from './committed-id-index.js';
 import { CommittedIdLoader } from './committed-id-loader.js';
 import { ConsumerMetrics } from './consumer-metrics.js';
 import { DeadLetterFile } from './dead-letter-file.js';
@@ -335,13 +335,25 @@ export class IcebergConsumer {
     if (buf.isEmpty) return;
     t.buffer = new TableBuffer();
     const started = performance.now();
-    const slices = new Map<string, IdSlice>();
+    // Group the rows by (exchange, symbol, day) once; each group is checked against that
+    // slice's committed ids (the anti-join), and its ids are added after the commit.
+    const groups = new Map<string, { slice: IdSlice; rows: AnyRecord[] }>();
     for (const r of buf.rows) {
-      const s = sliceOf(r);
-      slices.set(`${s.exchange}\u0000${s.symbol}\u0000${s.day}`, s);
+      const slice = sliceOf(r);
+      const key = sliceKey(slice);
+      let g = groups.get(key);
+      if (g === undefined) groups.set(key, (g = { slice, rows: [] }));
+      g.rows.push(r);
     }
-    await t.ids.prepare(slices.values());
-    const rows = buf.rows.filter((r) => !t.ids.has(sliceOf(r), recordId(r)));
+    await t.ids.prepare([...groups.values()].map((g) => g.slice));
+    const rows: AnyRecord[] = [];
+    const accepted: Array<{ ids: Set<string> | undefined; rows: AnyRecord[] }> = [];
+    for (const g of groups.values()) {
+      const ids = t.ids.idsOf(g.slice);
+      const fresh = ids === undefined ? g.rows : g.rows.filter((r) => !ids.has(recordId(r)));
+      accepted.push({ ids, rows: fresh });
+      for (const r of fresh) rows.push(r);
+    }
     const known = buf.rows.length - rows.length;
     if (known > 0) {
       this.metrics.duplicatesDropped.inc({ table: t.name, where: 'table' }, known);
@@ -378,7 +390,7 @@ export class IcebergConsumer {
       throw new ConsumeError(`commit to ${t.name} failed: ${errorMessage(err)}`, { table: t.name }, { cause: err });
     }
     const durationMs = performance.now() - started;
-    for (const r of rows) t.ids.add(sliceOf(r), recordId(r));
+    for (const a of accepted) if (a.ids !== undefined) for (const r of a.rows) a.ids.add(recordId(r));
     for (const [topic, parts] of buf.pending) for (const [p, o] of parts) setOffset(this.committed, topic, p, o);
     let oldest: bigint | null = null;
     for (const r of rows) if (oldest === null || r.ingestion_timestamp < oldest) oldest = r.ingestion_timestamp;
