@@ -6,6 +6,7 @@
 // The patches must load before kafkajs itself (see each file).
 import './kafkajs-linear-grouping.js';
 import './kafkajs-idle-fix.js';
+import './kafkajs-fast-record-batch.js';
 import { CompressionTypes, Kafka, logLevel, type LogEntry } from 'kafkajs';
 
 export { CompressionTypes };

@@ -24,6 +24,8 @@ interface ReaderPlan {
 
 export class RecordDecoder {
   private readonly plans = new Map<string, Promise<ReaderPlan>>();
+  /** Plans that have been built, by kind then schema id: records of a known schema decode without awaiting. */
+  private readonly ready = new Map<RecordKind, Map<number, ReaderPlan>>();
 
   constructor(private readonly registry: SchemaRegistryClient) {}
 
@@ -54,22 +56,29 @@ export class RecordDecoder {
         } catch (err) {
           throw new UndecodableRecordError('incompatible-schema', `writer schema ${schemaId} cannot be read as v2 ${kind}: ${(err as Error).message}`, { schemaId, kind });
         }
-      })();
+      })().then((plan) => {
+        let byId = this.ready.get(kind);
+        if (byId === undefined) this.ready.set(kind, (byId = new Map()));
+        byId.set(schemaId, plan);
+        return plan;
+      });
       p.catch(() => this.plans.delete(key));
       this.plans.set(key, p);
     }
     return p;
   }
 
-  async decode<K extends RecordKind>(kind: K, value: Buffer | null): Promise<RecordOfKind[K]> {
+  /** The schema id of a framed value; throws UndecodableRecordError for tombstones and bad framing. */
+  private schemaIdOf(value: Buffer | null): number {
     if (value === null) throw new UndecodableRecordError('null-value', 'message has no value (tombstone)');
-    let schemaId: number;
     try {
-      schemaId = splitWire(value).schemaId;
+      return splitWire(value).schemaId;
     } catch (err) {
       throw new UndecodableRecordError('wire-format', (err as Error).message, { bytes: value.length }, { cause: err });
     }
-    const plan = await this.plan(kind, schemaId);
+  }
+
+  private decodeWith<K extends RecordKind>(kind: K, value: Buffer, schemaId: number, plan: ReaderPlan): RecordOfKind[K] {
     try {
       return decodeWire<RecordOfKind[K]>(value, plan.type, plan.resolver);
     } catch (err) {
@@ -77,12 +86,23 @@ export class RecordDecoder {
     }
   }
 
-  /** Decodes many values; undecodable ones come back as errors instead of throwing. Registry outages still throw. */
+  async decode<K extends RecordKind>(kind: K, value: Buffer | null): Promise<RecordOfKind[K]> {
+    const schemaId = this.schemaIdOf(value);
+    const plan = this.ready.get(kind)?.get(schemaId) ?? (await this.plan(kind, schemaId));
+    return this.decodeWith(kind, value as Buffer, schemaId, plan);
+  }
+
+  /**
+   * Decodes many values; undecodable ones come back as errors instead of throwing. Registry outages still throw.
+   * Values whose schema plan is already built decode synchronously; only the first value of a new schema id waits.
+   */
   async decodeAll<K extends RecordKind>(kind: K, values: readonly (Buffer | null)[]): Promise<DecodeOutcome<RecordOfKind[K]>[]> {
     const out: DecodeOutcome<RecordOfKind[K]>[] = [];
     for (const v of values) {
       try {
-        out.push({ ok: true, record: await this.decode(kind, v) });
+        const schemaId = this.schemaIdOf(v);
+        const plan = this.ready.get(kind)?.get(schemaId) ?? (await this.plan(kind, schemaId));
+        out.push({ ok: true, record: this.decodeWith(kind, v as Buffer, schemaId, plan) });
       } catch (err) {
         if (err instanceof UndecodableRecordError) out.push({ ok: false, error: err });
         else throw err;

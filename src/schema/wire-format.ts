@@ -14,13 +14,24 @@ export class WireFormatError extends K2Error {
   }
 }
 
-/** Encodes a value with the given type, framed with the schema id. */
+/** Scratch buffer the body is encoded into (after room for the header); grows on overflow, never shrinks. */
+let scratch = Buffer.allocUnsafe(4096);
+
+/**
+ * Encodes a value with the given type, framed with the schema id. The body is encoded once,
+ * into a reused scratch buffer, and copied once into an exact-length result.
+ */
 export function encodeWire(type: avro.Type, schemaId: number, value: unknown): Buffer {
-  const body = type.toBuffer(value);
-  const out = Buffer.allocUnsafe(WIRE_HEADER_BYTES + body.length);
+  let end = type.encode(value, scratch, WIRE_HEADER_BYTES);
+  if (end < 0) {
+    // avsc returns minus the number of missing bytes
+    scratch = Buffer.allocUnsafe(Math.max(scratch.length * 2, scratch.length - end));
+    end = type.encode(value, scratch, WIRE_HEADER_BYTES);
+  }
+  const out = Buffer.allocUnsafe(end);
+  scratch.copy(out, WIRE_HEADER_BYTES, WIRE_HEADER_BYTES, end);
   out[0] = MAGIC_BYTE;
   out.writeUInt32BE(schemaId, 1);
-  body.copy(out, WIRE_HEADER_BYTES);
   return out;
 }
 

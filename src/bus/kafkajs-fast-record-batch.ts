@@ -1,0 +1,439 @@
+/**
+ * Faster, byte-identical RecordBatch v2 encoding for kafkajs 2.2.4 produce requests.
+ *
+ * kafkajs builds every record with its growable `Encoder` (a buffer per record and
+ * one per header, `Buffer.from([...])` per varint, long.js for the timestamp
+ * varlong), copies the records again into the batch body, the body into the batch
+ * and the batch into the result, and checksums with a byte-at-a-time CRC-32C.
+ * Here `Record` only measures (size first) and `RecordBatch` writes the whole
+ * batch into one exactly sized buffer, with plain-number zig-zag varints (long.js
+ * only when a timestamp delta is beyond +-2^52) and a slicing-by-8 CRC-32C.
+ * Anything unusual (key/value/header types kafkajs itself mishandles, foreign
+ * record encoders) goes through kafkajs's own code, so behaviour stays identical.
+ *
+ * Applied like the other kafkajs patches: by replacing the exports of
+ * `protocol/recordBatch/record/v0` and `protocol/recordBatch/v0` in Node's module
+ * cache before kafkajs's produce request module (loaded lazily) binds them. It must
+ * be imported before 'kafkajs' is used (src/bus/kafka-client.ts imports it first).
+ * See docs/decisions.md ("bus: single-buffer RecordBatch encoding for kafkajs").
+ */
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+
+/** The parts of kafkajs's Encoder this file relies on. */
+interface KafkaEncoder {
+  buf: Buffer;
+  offset: number;
+  readonly buffer: Buffer;
+  size(): number;
+  writeVarLong(value: unknown): KafkaEncoder;
+}
+type EncoderClass = new (initialSize?: number) => KafkaEncoder;
+interface LongLike {
+  getHighBits(): number;
+  getLowBits(): number;
+}
+interface LongModule {
+  fromValue(value: unknown): LongLike;
+  fromInt(value: number): LongLike;
+}
+interface Codec {
+  compress(encoder: KafkaEncoder): Promise<Buffer>;
+}
+interface CompressionModule {
+  Types: { None: number };
+  lookupCodec(type: number): Codec | null;
+  COMPRESSION_CODEC_MASK: number;
+}
+
+export type HeaderValue = Buffer | string;
+export interface RecordArgs {
+  offsetDelta?: number;
+  timestampDelta?: number;
+  key?: Buffer | string | null;
+  value?: Buffer | string | null;
+  headers?: Record<string, HeaderValue | HeaderValue[]>;
+}
+export interface RecordBatchArgs {
+  compression?: number;
+  firstOffset?: unknown;
+  firstTimestamp?: unknown;
+  maxTimestamp?: unknown;
+  partitionLeaderEpoch?: number;
+  lastOffsetDelta?: number;
+  transactional?: boolean;
+  producerId?: unknown;
+  producerEpoch?: number;
+  firstSequence?: number;
+  records?: unknown[];
+}
+export type RecordFn = (args: RecordArgs) => unknown;
+export type RecordBatchFn = (args: RecordBatchArgs) => Promise<KafkaEncoder>;
+
+const PATHS = {
+  encoder: 'kafkajs/src/protocol/encoder.js',
+  long: 'kafkajs/src/utils/long.js',
+  compression: 'kafkajs/src/protocol/message/compression/index.js',
+  record: 'kafkajs/src/protocol/recordBatch/record/v0/index.js',
+  recordBatch: 'kafkajs/src/protocol/recordBatch/v0/index.js',
+  produceRequest: 'kafkajs/src/protocol/requests/produce/v3/request.js',
+} as const;
+
+const Encoder = require(PATHS.encoder) as EncoderClass;
+const Long = require(PATHS.long) as LongModule;
+const Compression = require(PATHS.compression) as CompressionModule;
+
+// ---------------------------------------------------------------- CRC-32C (Castagnoli), slicing-by-8
+
+const CRC_TABLES: Int32Array[] = (() => {
+  const tables = Array.from({ length: 8 }, () => new Int32Array(256));
+  const t0 = tables[0]!;
+  for (let i = 0; i < 256; i++) {
+    let c = i;
+    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0x82f63b78 : c >>> 1;
+    t0[i] = c;
+  }
+  for (let t = 1; t < 8; t++) {
+    const prev = tables[t - 1]!;
+    const cur = tables[t]!;
+    for (let i = 0; i < 256; i++) cur[i] = (prev[i]! >>> 8) ^ t0[prev[i]! & 0xff]!;
+  }
+  return tables;
+})();
+
+/** CRC-32C of buf[start, end), as an unsigned 32-bit number. */
+export function crc32c(buf: Uint8Array, start = 0, end = buf.length): number {
+  const [t0, t1, t2, t3, t4, t5, t6, t7] = CRC_TABLES as [Int32Array, Int32Array, Int32Array, Int32Array, Int32Array, Int32Array, Int32Array, Int32Array];
+  let crc = -1;
+  let i = start;
+  const end8 = start + ((end - start) & ~7);
+  while (i < end8) {
+    const a = crc ^ (buf[i]! | (buf[i + 1]! << 8) | (buf[i + 2]! << 16) | (buf[i + 3]! << 24));
+    crc =
+      t7[a & 0xff]! ^
+      t6[(a >>> 8) & 0xff]! ^
+      t5[(a >>> 16) & 0xff]! ^
+      t4[a >>> 24]! ^
+      t3[buf[i + 4]!]! ^
+      t2[buf[i + 5]!]! ^
+      t1[buf[i + 6]!]! ^
+      t0[buf[i + 7]!]!;
+    i += 8;
+  }
+  while (i < end) crc = t0[(crc ^ buf[i++]!) & 0xff]! ^ (crc >>> 8);
+  return (crc ^ -1) >>> 0;
+}
+
+// ---------------------------------------------------------------- varints (kafkajs semantics)
+
+/** Bytes of kafkajs's 32-bit zig-zag varint (same int32 coercion as Encoder.writeVarInt). */
+function sizeOfVarInt(value: number): number {
+  let z = (value << 1) ^ (value >> 31);
+  let bytes = 1;
+  while ((z & 0xffffff80) !== 0) {
+    bytes++;
+    z >>>= 7;
+  }
+  return bytes;
+}
+
+function writeVarInt(buf: Buffer, offset: number, value: number): number {
+  let z = (value << 1) ^ (value >> 31);
+  while ((z & 0xffffff80) !== 0) {
+    buf[offset++] = (z & 0x7f) | 0x80;
+    z >>>= 7;
+  }
+  buf[offset++] = z & 0x7f;
+  return offset;
+}
+
+const SAFE_VARLONG = 2 ** 52;
+
+/** Zig-zag of a plain-number varlong, or -1 when the value needs long.js (kafkajs's path). */
+function zigZag64(value: number): number {
+  if (!Number.isSafeInteger(value) || value >= SAFE_VARLONG || value < -SAFE_VARLONG) return -1;
+  return value >= 0 ? value * 2 : -value * 2 - 1;
+}
+
+function sizeOfUnsignedVarLong(z: number): number {
+  let bytes = 1;
+  while (z >= 128) {
+    bytes++;
+    z = Math.floor(z / 128);
+  }
+  return bytes;
+}
+
+function writeUnsignedVarLong(buf: Buffer, offset: number, z: number): number {
+  while (z >= 128) {
+    buf[offset++] = (z % 128) | 0x80;
+    z = Math.floor(z / 128);
+  }
+  buf[offset++] = z;
+  return offset;
+}
+
+// ---------------------------------------------------------------- records
+
+/**
+ * One record, measured but not yet written. Also behaves as a kafkajs Encoder
+ * (`buf`, `buffer`, `size()`) so that kafkajs code handed one still works.
+ */
+export class MeasuredRecord {
+  /** Encoded length including the leading length varint. */
+  readonly size_: number;
+  private encoded: Buffer | null = null;
+
+  constructor(
+    private readonly bodySize: number,
+    private readonly offsetDelta: number,
+    /** Zig-zagged timestampDelta, or the bytes of kafkajs's long.js varlong. */
+    private readonly timestampZigZag: number | Buffer,
+    private readonly key: Buffer | string | null | undefined,
+    private readonly keySize: number,
+    private readonly value: Buffer | string | null | undefined,
+    private readonly valueSize: number,
+    private readonly headers: ReadonlyArray<readonly [string, HeaderValue]>,
+  ) {
+    this.size_ = sizeOfVarInt(bodySize) + bodySize;
+  }
+
+  writeTo(buf: Buffer, offset: number): number {
+    let o = writeVarInt(buf, offset, this.bodySize);
+    buf[o++] = 0; // attributes
+    const ts = this.timestampZigZag;
+    if (typeof ts === 'number') o = writeUnsignedVarLong(buf, o, ts);
+    else o += ts.copy(buf, o);
+    o = writeVarInt(buf, o, this.offsetDelta);
+    o = writeBytesField(buf, o, this.key, this.keySize);
+    o = writeBytesField(buf, o, this.value, this.valueSize);
+    o = writeVarInt(buf, o, this.headers.length);
+    for (const [hk, hv] of this.headers) {
+      const kl = Buffer.byteLength(hk, 'utf8');
+      o = writeVarInt(buf, o, kl);
+      o += buf.write(hk, o, kl, 'utf8');
+      o = writeBytesField(buf, o, hv, typeof hv === 'string' ? Buffer.byteLength(hv, 'utf8') : hv.length);
+    }
+    return o;
+  }
+
+  get buf(): Buffer {
+    if (this.encoded === null) {
+      const b = Buffer.alloc(this.size_);
+      this.writeTo(b, 0);
+      this.encoded = b;
+    }
+    return this.encoded;
+  }
+
+  get buffer(): Buffer {
+    return this.buf;
+  }
+
+  size(): number {
+    return this.size_;
+  }
+}
+
+/** A record kafkajs's own Record encoded (unusual inputs); kept as its bytes. */
+class RawRecord {
+  constructor(readonly buf: Buffer) {}
+  get buffer(): Buffer {
+    return this.buf;
+  }
+  size(): number {
+    return this.buf.length;
+  }
+}
+
+function writeBytesField(buf: Buffer, offset: number, value: Buffer | string | null | undefined, size: number): number {
+  if (value == null) return writeVarInt(buf, offset, -1);
+  let o = writeVarInt(buf, offset, size);
+  if (typeof value === 'string') o += buf.write(value, o, size, 'utf8');
+  else o += value.copy(buf, o);
+  return o;
+}
+
+function sizeOfBytesField(value: Buffer | string | null | undefined): number {
+  if (value == null) return -1;
+  return typeof value === 'string' ? Buffer.byteLength(value, 'utf8') : value.length;
+}
+
+function isBytesLike(value: unknown): value is Buffer | string | null | undefined {
+  return value == null || typeof value === 'string' || Buffer.isBuffer(value);
+}
+
+function isHeaderValue(value: unknown): value is HeaderValue {
+  return typeof value === 'string' || Buffer.isBuffer(value);
+}
+
+/** Flattened headers in kafkajs's order, or null when kafkajs's own path must handle them. */
+function flattenHeaders(headers: unknown): Array<[string, HeaderValue]> | null {
+  if (headers === null || typeof headers !== 'object') return null;
+  const out: Array<[string, HeaderValue]> = [];
+  const h = headers as Record<string, unknown>;
+  for (const k of Object.keys(h)) {
+    const v = h[k];
+    if (Array.isArray(v)) {
+      for (const e of v as unknown[]) {
+        if (!isHeaderValue(e)) return null;
+        out.push([k, e]);
+      }
+    } else if (isHeaderValue(v)) out.push([k, v]);
+    else return null;
+  }
+  return out;
+}
+
+export function createFastRecord(originalRecord: RecordFn): RecordFn {
+  return function fastRecord(args: RecordArgs): unknown {
+    const { offsetDelta = 0, timestampDelta = 0, key, value, headers = {} } = args;
+    const flat = typeof offsetDelta === 'number' && typeof timestampDelta === 'number' && isBytesLike(key) && isBytesLike(value) ? flattenHeaders(headers) : null;
+    if (flat === null) return new RawRecord((originalRecord(args) as KafkaEncoder).buffer);
+
+    let ts: number | Buffer = zigZag64(timestampDelta);
+    let tsSize: number;
+    if (ts >= 0) tsSize = sizeOfUnsignedVarLong(ts);
+    else {
+      ts = new Encoder(16).writeVarLong(timestampDelta).buffer;
+      tsSize = ts.length;
+    }
+    const keySize = sizeOfBytesField(key);
+    const valueSize = sizeOfBytesField(value);
+    let size = 1 + tsSize + sizeOfVarInt(offsetDelta) + sizeOfVarInt(keySize) + Math.max(keySize, 0) + sizeOfVarInt(valueSize) + Math.max(valueSize, 0);
+    size += sizeOfVarInt(flat.length);
+    for (const [hk, hv] of flat) {
+      const kl = Buffer.byteLength(hk, 'utf8');
+      const vl = typeof hv === 'string' ? Buffer.byteLength(hv, 'utf8') : hv.length;
+      size += sizeOfVarInt(kl) + kl + sizeOfVarInt(vl) + vl;
+    }
+    return new MeasuredRecord(size, offsetDelta, ts, key, keySize, value, valueSize, flat);
+  };
+}
+
+// ---------------------------------------------------------------- record batch
+
+const MAGIC_BYTE = 2;
+const TRANSACTIONAL_MASK = 16;
+/** attributes(2) lastOffsetDelta(4) firstTimestamp(8) maxTimestamp(8) producerId(8) producerEpoch(2) firstSequence(4) count(4) */
+const BODY_HEADER = 40;
+/** firstOffset(8) length(4) partitionLeaderEpoch(4) magic(1) crc(4) */
+const BATCH_PREFIX = 21;
+
+function writeInt64(buf: Buffer, offset: number, value: unknown): void {
+  const l = Long.fromValue(value);
+  buf.writeInt32BE(l.getHighBits(), offset);
+  buf.writeInt32BE(l.getLowBits(), offset + 4);
+}
+
+type Sized = { size(): number; buf: Buffer };
+
+function writeRecords(records: readonly Sized[], buf: Buffer, offset: number): number {
+  let o = offset;
+  for (const r of records) {
+    if (r instanceof MeasuredRecord) o = r.writeTo(buf, o);
+    else o += r.buf.copy(buf, o, 0, r.size());
+  }
+  return o;
+}
+
+function isEncoderLike(r: unknown): r is Sized {
+  return r instanceof MeasuredRecord || r instanceof RawRecord;
+}
+
+export function createFastRecordBatch(originalRecordBatch: RecordBatchFn): RecordBatchFn {
+  return async function fastRecordBatch(args: RecordBatchArgs): Promise<KafkaEncoder> {
+    const records = args.records ?? [];
+    if (!records.every(isEncoderLike)) return originalRecordBatch(args);
+    const {
+      compression = Compression.Types.None,
+      firstOffset = Long.fromInt(0),
+      firstTimestamp = Date.now(),
+      maxTimestamp = Date.now(),
+      partitionLeaderEpoch = 0,
+      lastOffsetDelta = 0,
+      transactional = false,
+      producerId = Long.fromValue(-1),
+      producerEpoch = 0,
+      firstSequence = 0,
+    } = args;
+    const attributes = (compression & Compression.COMPRESSION_CODEC_MASK) | (transactional ? TRANSACTIONAL_MASK : 0);
+
+    let recordsSize = 0;
+    for (const r of records) recordsSize += r.size();
+    let compressed: Buffer | null = null;
+    if (compression !== Compression.Types.None) {
+      const codec = Compression.lookupCodec(compression);
+      const plain = Buffer.allocUnsafe(recordsSize);
+      writeRecords(records, plain, 0);
+      const enc = new Encoder(0);
+      enc.buf = plain;
+      enc.offset = plain.length;
+      compressed = await codec!.compress(enc);
+      if (!Buffer.isBuffer(compressed)) throw new Error('value should be an instance of Buffer');
+    }
+    const payloadSize = compressed === null ? recordsSize : compressed.length;
+    const total = BATCH_PREFIX + BODY_HEADER + payloadSize;
+    const buf = Buffer.allocUnsafe(total);
+
+    writeInt64(buf, 0, firstOffset);
+    buf.writeInt32BE(total - 12, 8);
+    buf.writeInt32BE(partitionLeaderEpoch, 12);
+    buf.writeInt8(MAGIC_BYTE, 16);
+    const body = BATCH_PREFIX;
+    buf.writeInt16BE(attributes, body);
+    buf.writeInt32BE(lastOffsetDelta, body + 2);
+    writeInt64(buf, body + 6, firstTimestamp);
+    writeInt64(buf, body + 14, maxTimestamp);
+    writeInt64(buf, body + 22, producerId);
+    buf.writeInt16BE(producerEpoch, body + 30);
+    buf.writeInt32BE(firstSequence, body + 32);
+    buf.writeInt32BE(records.length, body + 36);
+    let end: number;
+    if (compressed === null) end = writeRecords(records, buf, body + BODY_HEADER);
+    else end = body + BODY_HEADER + compressed.copy(buf, body + BODY_HEADER);
+    if (end !== total) throw new Error(`fast RecordBatch size mismatch: wrote ${end} of ${total} bytes`);
+    buf.writeUInt32BE(crc32c(buf, body, total), 17);
+
+    const out = new Encoder(0);
+    out.buf = buf;
+    out.offset = total;
+    return out;
+  };
+}
+
+// ---------------------------------------------------------------- patching
+
+export interface KafkajsRecordEncoding {
+  Record: RecordFn;
+  RecordBatch: RecordBatchFn;
+}
+
+let originals: KafkajsRecordEncoding | null = null;
+
+/** kafkajs's own Record and RecordBatch (for comparison tests); null if the patch was not applied. */
+export function originalRecordEncoding(): KafkajsRecordEncoding | null {
+  return originals;
+}
+
+function apply(): boolean {
+  try {
+    if (require.cache[require.resolve(PATHS.produceRequest)] !== undefined) return false; // too late: already bound
+    const recordPath = require.resolve(PATHS.record);
+    const batchPath = require.resolve(PATHS.recordBatch);
+    const Record = require(recordPath) as unknown;
+    const batchModule = require(batchPath) as { RecordBatch?: unknown; MAGIC_BYTE?: unknown };
+    const RecordBatch = batchModule.RecordBatch;
+    if (typeof Record !== 'function' || !String(Record).includes('sizeOfHeaders')) return false;
+    if (typeof RecordBatch !== 'function' || !String(RecordBatch).includes('crc32C') || batchModule.MAGIC_BYTE !== MAGIC_BYTE) return false;
+    originals = { Record: Record as RecordFn, RecordBatch: RecordBatch as RecordBatchFn };
+    require.cache[recordPath]!.exports = createFastRecord(originals.Record);
+    batchModule.RecordBatch = createFastRecordBatch(originals.RecordBatch);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export const fastRecordBatchApplied = apply();
