@@ -19,7 +19,7 @@ import type { Logger } from '../log/logger.js';
 import type { RecordKind, RecordOfKind } from '../model/record-kind.js';
 import { valueSubject } from '../model/topics.js';
 import { v2SchemaString, v2Type } from '../schema/v2-schemas.js';
-import { encodeWire } from '../schema/wire-format.js';
+import { encodeWireMany } from '../schema/wire-format.js';
 import type { BusEndpoints } from './endpoints.js';
 import { BusError } from './errors.js';
 import { CompressionTypes, createKafka } from './kafka-client.js';
@@ -64,7 +64,7 @@ export class RecordProducer {
       throw new BusError(`cannot connect to Kafka at ${endpoints.brokers.join(',')}: ${(err as Error).message}`, { brokers: endpoints.brokers.join(',') }, { cause: err });
     }
     const compression = (opts.compression ?? (opts.embedded ? 'none' : 'gzip')) === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;
-    return new RecordProducer(producer, opts.registry ?? new SchemaRegistryClient(endpoints.registryUrl), compression, opts.maxBatchRecords ?? 2000, opts.logger);
+    return new RecordProducer(producer, opts.registry ?? new SchemaRegistryClient(endpoints.registryUrl), compression, opts.maxBatchRecords ?? (opts.embedded ? 20000 : 2000), opts.logger);
   }
 
   /** Encodes and publishes records; resolves once every record is acknowledged by all in-sync replicas. */
@@ -81,12 +81,14 @@ export class RecordProducer {
     const type = v2Type(kind);
     let bytes = 0;
     for (let start = 0; start < records.length; start += this.maxBatchRecords) {
-      const slice = records.slice(start, start + this.maxBatchRecords);
-      const messages = slice.map((r) => {
-        const value = encodeWire(type, schemaId, r);
+      const end = Math.min(records.length, start + this.maxBatchRecords);
+      const values = encodeWireMany(type, schemaId, start === 0 && end === records.length ? records : records.slice(start, end));
+      const messages = new Array<{ key: string; value: Buffer }>(values.length);
+      for (let i = 0; i < values.length; i++) {
+        const value = values[i]!;
         bytes += value.length;
-        return { key: r.symbol, value };
-      });
+        messages[i] = { key: records[start + i]!.symbol, value };
+      }
       try {
         await this.producer.send({ topic, acks: -1, compression: this.compression, messages });
       } catch (err) {

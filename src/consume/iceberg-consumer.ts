@@ -273,7 +273,13 @@ export class IcebergConsumer {
     this.summary.records_consumed += batch.messages.length;
     this.metrics.recordsConsumed.inc({ topic: batch.topic }, batch.messages.length);
     this.metrics.lag.set({ topic: batch.topic, partition: String(batch.partition) }, Number(batch.highWatermark - next));
-    if (accepted > 0 && buffer.rows.length >= this.maxRows) await this.flush(table);
+    if (accepted > 0 && buffer.rows.length >= this.maxRows) {
+      // Double buffering: the full buffer is written and committed while the next one
+      // fills; fetching waits only if the flush before this one is still running.
+      const previous = table.flushing;
+      this.flush(table).catch((err: unknown) => this.fail(err));
+      await previous.catch(() => undefined);
+    }
   }
 
   private observeSequence(t: TradeV2): void {

@@ -219,7 +219,8 @@ export class TimestampMicrosType extends avro.types.LogicalType {
 
   override _toValue(value: unknown): number {
     if (typeof value === 'bigint') {
-      if (value >= -MAX_SAFE_MICROS && value <= MAX_SAFE_MICROS) return Number(value);
+      // avsc's number longs zig-zag in floating point: exact down to -2^52 only (1827-06-13)
+      if (value >= MIN_EXACT_MICROS && value <= MAX_SAFE_MICROS) return Number(value);
       throw new RangeError(`timestamp-micros out of range: ${value}`);
     }
     throw new TypeError(`timestamp-micros must be a bigint, got ${typeof value}`);
@@ -235,6 +236,7 @@ export class TimestampMicrosType extends avro.types.LogicalType {
 }
 
 const MAX_SAFE_MICROS = BigInt(Number.MAX_SAFE_INTEGER);
+const MIN_EXACT_MICROS = -(2n ** 52n);
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

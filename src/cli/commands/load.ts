@@ -28,8 +28,9 @@ import {
 } from '../../sources/asx/index.js';
 import { isTradeFormat } from '../../sources/asx/file-format.js';
 import { commandContext } from '../context.js';
-import { addCatalogOption, addRegistryOption, catalogFromOptions } from '../shared-options.js';
-import { IcebergConsumer, type ConsumeSummary } from '../../consume/iceberg-consumer.js';
+import { addCatalogOption, addRegistryOption, warehouseDir } from '../shared-options.js';
+import { BackgroundConsumer } from '../../consume/background-consumer.js';
+import type { ConsumeSummary } from '../../consume/iceberg-consumer.js';
 import { formatTable, toJson, type Row } from '../output.js';
 
 /** Files over this size get a progress bar on a TTY. */
@@ -54,32 +55,43 @@ export interface AsxPublishSession {
   bus: BusSession;
   /** Waits for every send to be acknowledged and disconnects the producer. */
   finishPublishing(): Promise<void>;
-  /** Stops the bus (the embedded broker and registry, if any). */
+  /**
+   * Embedded mode: the Iceberg consumer that runs on a worker thread while the
+   * load publishes (null with --brokers or --no-consume).
+   */
+  consumer: BackgroundConsumer | null;
+  /** Stops the consumer (if still running) and the bus (the embedded broker and registry, if any). */
   close(): Promise<void>;
+}
+
+/** Where the in-process consumer commits, and whether it runs at all. */
+export interface PublisherOptions {
+  registryUrl: string | undefined;
+  /** --catalog value, if given */
+  catalog: string | undefined;
+  /** false with --no-consume */
+  consume: boolean;
 }
 
 /** What the after-publish step gets: the load's result and the bus, still running. */
 export interface AfterPublishContext {
   globals: GlobalOptions;
   logger: Logger;
-  bus: BusSession;
+  session: AsxPublishSession;
   result: AsxLoadResult;
   /** The topics written to, e.g. market.equities.trades.asx. */
   topics: string[];
-  /** --catalog value, if given */
-  catalog?: string;
-  /** false with --no-consume */
-  consume: boolean;
 }
 
 /**
- * The seams of `k2 load asx`. `openPublisher` starts the bus and a producer;
- * `afterPublish` runs once every record is acknowledged, while the bus is still up:
- * this is where the in-process Iceberg consumer runs in embedded mode (so that after
- * `k2 load asx` the rows are in the table). It does nothing until that is wired.
+ * The seams of `k2 load asx`. `openPublisher` starts the bus and a producer (and, in
+ * embedded mode, the Iceberg consumer on a worker thread, consuming while the load
+ * publishes); `afterPublish` runs once every record is acknowledged, while the bus is
+ * still up: it waits until the consumer has committed everything, so that after
+ * `k2 load asx` the rows are in the table.
  */
 export interface LoadAsxHooks {
-  openPublisher(globals: GlobalOptions, logger: Logger, registryUrl: string | undefined): Promise<AsxPublishSession>;
+  openPublisher(globals: GlobalOptions, logger: Logger, opts: PublisherOptions): Promise<AsxPublishSession>;
   afterPublish(ctx: AfterPublishContext): Promise<void>;
 }
 
@@ -95,31 +107,41 @@ export const loadAsxHooks: LoadAsxHooks = {
 let icebergResult: ConsumeSummary | null = null;
 
 /**
- * In embedded mode the load runs the Iceberg consumer in this process until it has
- * caught up with the topics, so that after `k2 load asx` the rows are in the tables.
- * With --brokers a separate `k2 consume` does that job.
+ * In embedded mode the load runs the Iceberg consumer on a worker thread from the
+ * start; once everything is published it consumes until caught up with the topics
+ * and commits, so that after `k2 load asx` the rows are in the tables. With
+ * --brokers a separate `k2 consume` does that job.
  */
 async function consumeIntoIceberg(ctx: AfterPublishContext): Promise<void> {
-  if (!ctx.bus.embedded || !ctx.consume) return;
-  const catalog = catalogFromOptions(ctx.globals, ctx.catalog);
-  try {
-    const consumer = await IcebergConsumer.start({ endpoints: ctx.bus.endpoints, catalog, dataDir: ctx.globals.dataDir, logger: ctx.logger });
-    try {
-      await consumer.runUntilCaughtUp();
-    } finally {
-      icebergResult = await consumer.stop();
-    }
-    ctx.logger.info('committed to Iceberg', { trades_v2: icebergResult.rows_committed.trades_v2, quotes_v2: icebergResult.rows_committed.quotes_v2 });
-  } finally {
-    await catalog.close();
-  }
+  const consumer = ctx.session.consumer;
+  if (consumer === null) return;
+  icebergResult = await consumer.finish();
+  ctx.logger.info('committed to Iceberg', { trades_v2: icebergResult.rows_committed.trades_v2, quotes_v2: icebergResult.rows_committed.quotes_v2 });
 }
 
-async function openBusPublisher(globals: GlobalOptions, logger: Logger, registryUrl: string | undefined): Promise<AsxPublishSession> {
-  const bus = await startBus({ globals, logger, registryUrl });
+/** Rows per Iceberg commit while loading (flushes are double-buffered; the last one is the tail after publishing ends). */
+const LOAD_MAX_ROWS = 100_000;
+const LOAD_MAX_DELAY_MS = 5_000;
+
+async function openBusPublisher(globals: GlobalOptions, logger: Logger, opts: PublisherOptions): Promise<AsxPublishSession> {
+  const bus = await startBus({ globals, logger, registryUrl: opts.registryUrl });
   let producer: RecordProducer;
+  let consumer: BackgroundConsumer | null = null;
   try {
     producer = await RecordProducer.connect(bus.endpoints, { logger, embedded: bus.embedded, clientId: 'k2-load-asx' });
+    if (bus.embedded && opts.consume) {
+      consumer = await BackgroundConsumer.start({
+        endpoints: bus.endpoints,
+        catalogSpec: opts.catalog ?? process.env.K2_CATALOG,
+        warehouse: warehouseDir(globals),
+        dataDir: globals.dataDir,
+        logLevel: globals.logLevel,
+        logJson: globals.json,
+        maxRows: LOAD_MAX_ROWS,
+        maxDelayMs: LOAD_MAX_DELAY_MS,
+        topicRefreshMs: 200,
+      });
+    }
   } catch (err) {
     await bus.close();
     throw err;
@@ -132,8 +154,11 @@ async function openBusPublisher(globals: GlobalOptions, logger: Logger, registry
   };
   return {
     bus,
+    consumer,
     sink: {
       send: async (kind, records) => {
+        const failed = consumer?.error;
+        if (failed) throw failed;
         await producer.send(kind === 'trades' ? ASX_TRADES_TOPIC : ASX_QUOTES_TOPIC, kind, records);
       },
     },
@@ -141,6 +166,8 @@ async function openBusPublisher(globals: GlobalOptions, logger: Logger, registry
     close: async () => {
       try {
         await finishPublishing();
+        // After a failed load, commit what the consumer has (exactly once either way).
+        if (consumer !== null) await consumer.stop().catch((err: unknown) => logger.warn('stopping the Iceberg consumer failed', { error: (err as Error).message }));
       } finally {
         await bus.close();
       }
@@ -183,7 +210,7 @@ async function loadAsx(files: string[], flags: LoadAsxFlags, cmd: Command): Prom
   const plan = planAsxLoad(files, { reference: flags.reference, symbol: flags.symbol, sideQuotes: flags.sideQuotes });
   for (const f of plan.inputs) logger.debug('input', { file: f.path, format: f.format, symbol: f.identity?.symbol, bytes: f.bytes });
 
-  const session = flags.dryRun === true ? null : await loadAsxHooks.openPublisher(globals, logger, flags.registry);
+  const session = flags.dryRun === true ? null : await loadAsxHooks.openPublisher(globals, logger, { registryUrl: flags.registry, catalog: flags.catalog, consume: flags.consume });
   let result: AsxLoadResult;
   try {
     const deadLetter = new DeadLetterFile(globals.dataDir);
@@ -204,7 +231,7 @@ async function loadAsx(files: string[], flags: LoadAsxFlags, cmd: Command): Prom
       await session.finishPublishing();
       const topics = [...new Set(plan.inputs.map((i) => (isTradeFormat(i.format) ? ASX_TRADES_TOPIC : ASX_QUOTES_TOPIC)))];
       logger.info('published', { topics: topics.join(','), records: result.summary.rowsValid, embedded: session.bus.embedded });
-      await loadAsxHooks.afterPublish({ globals, logger, bus: session.bus, result, topics, catalog: flags.catalog, consume: flags.consume });
+      await loadAsxHooks.afterPublish({ globals, logger, session, result, topics });
     }
   } finally {
     if (session !== null) await session.close();

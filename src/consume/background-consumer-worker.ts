@@ -1,0 +1,61 @@
+/**
+ * The worker-thread side of BackgroundConsumer: runs an IcebergConsumer with its
+ * own kafkajs client, catalog and DuckDB, and reports commits and the final
+ * summary to the main thread.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { openCatalog } from '../iceberg/catalog/open-catalog.js';
+import { createLogger } from '../log/logger.js';
+import type { BackgroundConsumerConfig, FromWorker, ToWorker } from './background-consumer-protocol.js';
+import { IcebergConsumer, type ConsumeSummary } from './iceberg-consumer.js';
+
+const port = parentPort;
+if (port === null) throw new Error('background-consumer-worker must run in a worker thread');
+const cfg = workerData as BackgroundConsumerConfig;
+const post = (m: FromWorker): void => port.postMessage(m);
+
+function failed(err: unknown): void {
+  const e = err instanceof Error ? err : new Error(String(err));
+  post({ type: 'failed', name: e.name, message: e.message, stack: e.stack });
+}
+
+async function main(): Promise<void> {
+  const logger = createLogger({ level: cfg.logLevel, json: cfg.logJson });
+  const catalog = openCatalog(cfg.catalogSpec, cfg.warehouse);
+  let consumer: IcebergConsumer;
+  try {
+    consumer = await IcebergConsumer.start({
+      endpoints: cfg.endpoints,
+      catalog,
+      dataDir: cfg.dataDir,
+      logger,
+      groupId: cfg.groupId,
+      maxRows: cfg.maxRows,
+      maxDelayMs: cfg.maxDelayMs,
+      topicRefreshMs: cfg.topicRefreshMs,
+      onCommit: (event) => post({ type: 'commit', event }),
+    });
+  } catch (err) {
+    await catalog.close().catch(() => undefined);
+    throw err;
+  }
+  consumer.watchTopics();
+  post({ type: 'started' });
+  let ending = false;
+  port!.on('message', (m: ToWorker) => {
+    if (ending) return;
+    ending = true;
+    void (async () => {
+      let summary: ConsumeSummary;
+      try {
+        if (m.type === 'finish') await consumer.runUntilCaughtUp();
+        summary = await consumer.stop();
+      } finally {
+        await catalog.close().catch(() => undefined);
+      }
+      post({ type: 'done', summary });
+    })().catch(failed);
+  });
+}
+
+main().catch(failed);

@@ -1,0 +1,84 @@
+/**
+ * The Iceberg consumer on a worker thread, so that a command that publishes
+ * (`k2 load asx`) keeps its own thread for parsing, encoding and the embedded
+ * broker while the rows are decoded, written and committed on a second core.
+ * It is the same IcebergConsumer as `k2 consume`: a separate kafkajs client over
+ * TCP, exactly-once through the offsets in the table.
+ *
+ *   BackgroundConsumer.start(config: BackgroundConsumerConfig, onCommit?): Promise<BackgroundConsumer>
+ *   consumer.finish(): Promise<ConsumeSummary>   // consume until caught up with every topic, commit, stop
+ *   consumer.stop(): Promise<ConsumeSummary>     // commit what is buffered and stop now
+ */
+import type { Worker } from 'node:worker_threads';
+import { startModuleWorker } from '../runtime/module-worker.js';
+import type { BackgroundConsumerConfig, FromWorker, ToWorker } from './background-consumer-protocol.js';
+import { ConsumeError } from './errors.js';
+import type { CommitEvent, ConsumeSummary } from './iceberg-consumer.js';
+
+export type { BackgroundConsumerConfig } from './background-consumer-protocol.js';
+
+export class BackgroundConsumer {
+  private failure: Error | null = null;
+  private readonly done: Promise<ConsumeSummary>;
+  private ended = false;
+
+  private constructor(
+    private readonly worker: Worker,
+    started: { resolve: () => void; reject: (e: Error) => void },
+    onCommit: ((event: CommitEvent) => void) | undefined,
+  ) {
+    this.done = new Promise<ConsumeSummary>((resolve, reject) => {
+      const fail = (err: Error): void => {
+        this.failure ??= err;
+        started.reject(err);
+        reject(err);
+      };
+      worker.on('message', (m: FromWorker) => {
+        if (m.type === 'started') started.resolve();
+        else if (m.type === 'commit') onCommit?.(m.event);
+        else if (m.type === 'done') {
+          this.ended = true;
+          resolve(m.summary);
+          void worker.terminate();
+        } else {
+          const err = new ConsumeError(`background Iceberg consumer failed: ${m.message}`, { error: m.name });
+          if (m.stack !== undefined) err.stack = `${err.stack ?? ''}\nworker: ${m.stack}`;
+          fail(err);
+          void worker.terminate();
+        }
+      });
+      worker.on('error', (err) => fail(new ConsumeError(`background Iceberg consumer crashed: ${err.message}`, {}, { cause: err })));
+      worker.on('exit', (code) => {
+        if (!this.ended) fail(new ConsumeError(`background Iceberg consumer exited early (code ${code})`, { code }));
+      });
+    });
+    this.done.catch(() => undefined);
+  }
+
+  static async start(config: BackgroundConsumerConfig, onCommit?: (event: CommitEvent) => void): Promise<BackgroundConsumer> {
+    const worker = startModuleWorker(import.meta.url, './background-consumer-worker.js', config);
+    let started!: { resolve: () => void; reject: (e: Error) => void };
+    const ready = new Promise<void>((resolve, reject) => (started = { resolve, reject }));
+    const c = new BackgroundConsumer(worker, started, onCommit);
+    await ready;
+    return c;
+  }
+
+  /** The error that stopped the worker, if it has failed already. */
+  get error(): Error | null {
+    return this.failure;
+  }
+
+  private send(m: ToWorker): Promise<ConsumeSummary> {
+    if (!this.ended && this.failure === null) this.worker.postMessage(m);
+    return this.done;
+  }
+
+  finish(): Promise<ConsumeSummary> {
+    return this.send({ type: 'finish' });
+  }
+
+  stop(): Promise<ConsumeSummary> {
+    return this.send({ type: 'stop' });
+  }
+}
