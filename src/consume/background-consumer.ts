@@ -5,7 +5,8 @@
  * It is the same IcebergConsumer as `k2 consume`: a separate kafkajs client over
  * TCP, exactly-once through the offsets in the table.
  *
- *   BackgroundConsumer.start(config: BackgroundConsumerConfig, onCommit?): Promise<BackgroundConsumer>
+ *   BackgroundConsumer.start(config: BackgroundConsumerConfig, onCommit?): BackgroundConsumer   // returns at once
+ *   consumer.ready: Promise<void>                 // the worker consumes
  *   consumer.finish(): Promise<ConsumeSummary>   // consume until caught up with every topic, commit, stop
  *   consumer.stop(): Promise<ConsumeSummary>     // commit what is buffered and stop now
  */
@@ -26,6 +27,8 @@ export class BackgroundConsumer {
     private readonly worker: Worker,
     started: { resolve: () => void; reject: (e: Error) => void },
     onCommit: ((event: CommitEvent) => void) | undefined,
+    /** resolves once the worker consumes */
+    readonly ready: Promise<void>,
   ) {
     this.done = new Promise<ConsumeSummary>((resolve, reject) => {
       const fail = (err: Error): void => {
@@ -55,12 +58,17 @@ export class BackgroundConsumer {
     this.done.catch(() => undefined);
   }
 
-  static async start(config: BackgroundConsumerConfig, onCommit?: (event: CommitEvent) => void): Promise<BackgroundConsumer> {
+  /**
+   * Starts the worker and returns at once: the caller publishes while the worker
+   * loads its modules and joins the group. `ready` resolves once it consumes; a
+   * start-up failure surfaces there, in `error`, and from finish()/stop().
+   */
+  static start(config: BackgroundConsumerConfig, onCommit?: (event: CommitEvent) => void): BackgroundConsumer {
     const worker = startModuleWorker(import.meta.url, './background-consumer-worker.js', config);
     let started!: { resolve: () => void; reject: (e: Error) => void };
     const ready = new Promise<void>((resolve, reject) => (started = { resolve, reject }));
-    const c = new BackgroundConsumer(worker, started, onCommit);
-    await ready;
+    ready.catch(() => undefined);
+    const c = new BackgroundConsumer(worker, started, onCommit, ready);
     return c;
   }
 

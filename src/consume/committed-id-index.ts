@@ -16,8 +16,8 @@ export interface IdSlice {
   day: number;
 }
 
-/** Loads the ids already committed for one slice (e.g. by scanning the slice's data files). */
-export type CommittedIdLoader = (slice: IdSlice) => Promise<Iterable<string>>;
+/** Loads the ids already committed for some slices (e.g. by scanning their data files), one result per slice. */
+export type CommittedIdLoader = (slices: readonly IdSlice[]) => Promise<Iterable<string>[]>;
 
 export function dayOf(micros: bigint): number {
   const d = micros / MICROS_PER_DAY;
@@ -38,6 +38,7 @@ export class CommittedIdIndex {
 
   /** Ensures the slices are loaded; call before `has` for a batch. */
   async prepare(slices: Iterable<IdSlice>): Promise<void> {
+    const missing: IdSlice[] = [];
     for (const s of slices) {
       const key = sliceKey(s);
       const existing = this.slices.get(key);
@@ -45,14 +46,14 @@ export class CommittedIdIndex {
         // refresh LRU position
         this.slices.delete(key);
         this.slices.set(key, existing);
-        continue;
-      }
-      const ids = new Set<string>(await this.loader(s));
-      this.slices.set(key, ids);
-      while (this.slices.size > this.maxSlices) {
-        const oldest = this.slices.keys().next().value as string;
-        this.slices.delete(oldest);
-      }
+      } else missing.push(s);
+    }
+    if (missing.length === 0) return;
+    const loaded = await this.loader(missing);
+    missing.forEach((s, i) => this.slices.set(sliceKey(s), new Set(loaded[i])));
+    while (this.slices.size > this.maxSlices) {
+      const oldest = this.slices.keys().next().value as string;
+      this.slices.delete(oldest);
     }
   }
 

@@ -27,26 +27,35 @@ export class CommittedIdLoader {
     return new CommittedIdLoader(catalog, await instance.connect(), instance);
   }
 
-  async load(table: TableName, slice: IdSlice): Promise<string[]> {
+  /** The committed ids of each slice; the table's metadata and manifests are read once for all of them. */
+  async load(table: TableName, slices: readonly IdSlice[]): Promise<string[][]> {
     const reader = await IcebergTableReader.open(this.catalog, table);
-    if (reader === null) return [];
-    const files = reader.dataFiles().filter((f) => {
-      if (f.partition.day !== null && f.partition.day !== slice.day) return false;
-      if (f.partition.exchange !== null && f.partition.exchange !== slice.exchange) return false;
-      const b = f.bounds.symbol;
-      // Bounds of strings may be truncated prefixes: compare conservatively.
-      if (typeof b?.lower === 'string' && slice.symbol < b.lower) return false;
-      if (typeof b?.upper === 'string' && slice.symbol > b.upper && !slice.symbol.startsWith(b.upper)) return false;
-      return true;
-    });
-    if (files.length === 0) return [];
-    const col = ID_COLUMN[table];
-    const list = `[${files.map((f) => sqlString(f.path)).join(', ')}]`;
-    const reader2 = await this.conn.runAndReadAll(
-      `SELECT ${col} AS id FROM read_parquet(${list}) WHERE symbol = $symbol AND exchange = $exchange`,
-      { symbol: slice.symbol, exchange: slice.exchange },
-    );
-    return reader2.getColumns()[0]?.map((v) => String(v)) ?? [];
+    if (reader === null) return slices.map(() => []);
+    const all = reader.dataFiles();
+    const out: string[][] = [];
+    for (const slice of slices) {
+      const files = all.filter((f) => {
+        if (f.partition.day !== null && f.partition.day !== slice.day) return false;
+        if (f.partition.exchange !== null && f.partition.exchange !== slice.exchange) return false;
+        const b = f.bounds.symbol;
+        // Bounds of strings may be truncated prefixes: compare conservatively.
+        if (typeof b?.lower === 'string' && slice.symbol < b.lower) return false;
+        if (typeof b?.upper === 'string' && slice.symbol > b.upper && !slice.symbol.startsWith(b.upper)) return false;
+        return true;
+      });
+      if (files.length === 0) {
+        out.push([]);
+        continue;
+      }
+      const col = ID_COLUMN[table];
+      const list = `[${files.map((f) => sqlString(f.path)).join(', ')}]`;
+      const result = await this.conn.runAndReadAll(
+        `SELECT ${col} AS id FROM read_parquet(${list}) WHERE symbol = $symbol AND exchange = $exchange`,
+        { symbol: slice.symbol, exchange: slice.exchange },
+      );
+      out.push(result.getColumns()[0]?.map((v) => String(v)) ?? []);
+    }
+    return out;
   }
 
   close(): void {

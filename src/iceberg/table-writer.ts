@@ -149,7 +149,11 @@ export class IcebergTableWriter<R extends object> {
 
   /** Writes `rows` and commits them as one append snapshot (even for 0 rows, to record properties). */
   async append(rows: readonly R[], options: AppendOptions = {}, retry?: CommitRetryPolicy): Promise<CommitResult> {
-    const entries = await this.writeDataFiles(rows);
+    return this.commitDataFiles(await this.writeDataFiles(rows), options, retry);
+  }
+
+  /** Commits data files written by writeDataFiles as one append snapshot. */
+  commitDataFiles(entries: readonly ManifestEntry[], options: AppendOptions = {}, retry?: CommitRetryPolicy): Promise<CommitResult> {
     return commitAppend(this.catalog, this.def as TableDefinition<object>, entries, options, retry);
   }
 

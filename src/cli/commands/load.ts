@@ -130,7 +130,7 @@ async function openBusPublisher(globals: GlobalOptions, logger: Logger, opts: Pu
   try {
     producer = await RecordProducer.connect(bus.endpoints, { logger, embedded: bus.embedded, clientId: 'k2-load-asx' });
     if (bus.embedded && opts.consume) {
-      consumer = await BackgroundConsumer.start({
+      consumer = BackgroundConsumer.start({
         endpoints: bus.endpoints,
         catalogSpec: opts.catalog ?? process.env.K2_CATALOG,
         warehouse: warehouseDir(globals),
