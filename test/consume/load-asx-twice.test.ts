@@ -53,4 +53,19 @@ describe('k2 load asx (embedded) into Iceberg', () => {
     expect(row.q!.replace(/\.?0+$/, '')).toBe(a.by_symbol.DVN!.sum_quantity);
     expect(row.notional!.replace(/0+$/, '').replace(/\.$/, '')).toBe(a.by_symbol.DVN!.sum_notional);
   }, 180_000);
+
+  it('when the background consumer fails, the load says so and nothing is lost: a later consume commits every row', async () => {
+    const other = tempDir();
+    try {
+      // a PostgreSQL catalog nobody listens on: the consumer worker cannot commit
+      const failed = await runK2(['--data-dir', other.path, '--log-level', 'warn', 'load', 'asx', TRADES, '--catalog', 'postgres://k2@127.0.0.1:1/none', '--json']);
+      expect(failed.code).not.toBe(0);
+      expect(failed.stderr).toMatch(/background Iceberg consumer failed: .*PostgreSQL catalog.*232 records are published to market\.equities\.trades\.asx: run `k2 consume --once`/s);
+      const consumed = await runK2(['--data-dir', other.path, '--log-level', 'warn', '--json', 'consume', '--once']);
+      expect(consumed.code, consumed.stderr).toBe(0);
+      expect((JSON.parse(consumed.stdout) as { rows_committed: { trades_v2: number } }).rows_committed.trades_v2).toBe(232);
+    } finally {
+      other.cleanup();
+    }
+  }, 180_000);
 });

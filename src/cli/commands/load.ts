@@ -31,6 +31,8 @@ import { commandContext } from '../context.js';
 import { addCatalogOption, addRegistryOption, warehouseDir } from '../shared-options.js';
 import { BackgroundConsumer } from '../../consume/background-consumer.js';
 import type { ConsumeSummary } from '../../consume/iceberg-consumer.js';
+import { ConsumeError } from '../../consume/errors.js';
+import { errorMessage } from '../../model/errors.js';
 import { formatTable, toJson, type Row } from '../output.js';
 
 /** Files over this size get a progress bar on a TTY. */
@@ -115,7 +117,16 @@ let icebergResult: ConsumeSummary | null = null;
 async function consumeIntoIceberg(ctx: AfterPublishContext): Promise<void> {
   const consumer = ctx.session.consumer;
   if (consumer === null) return;
-  icebergResult = await consumer.finish();
+  try {
+    icebergResult = await consumer.finish();
+  } catch (err) {
+    // Nothing accepted is lost: the records are in the topics, and a later consume commits them exactly once.
+    throw new ConsumeError(
+      `${errorMessage(err)}; the ${ctx.result.summary.rowsValid} records are published to ${ctx.topics.join(', ')}: run \`k2 consume --once\` to commit them`,
+      { topics: ctx.topics.join(',') },
+      { cause: err },
+    );
+  }
   ctx.logger.info('committed to Iceberg', { trades_v2: icebergResult.rows_committed.trades_v2, quotes_v2: icebergResult.rows_committed.quotes_v2 });
 }
 
