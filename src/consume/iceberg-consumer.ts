@@ -30,6 +30,7 @@ import type { Logger } from '../log/logger.js';
 import { errorMessage } from '../model/errors.js';
 import type { QuoteV2 } from '../model/quote.js';
 import { parseTopicName } from '../model/topics.js';
+import { MICROS_PER_DAY } from '../model/time.js';
 import type { TradeV2 } from '../model/trade.js';
 import { createMetricsRegistry } from '../metrics/registry.js';
 import { CommittedIdIndex, dayOf, sliceKey, type IdSlice } from './committed-id-index.js';
@@ -258,8 +259,7 @@ export class IcebergConsumer {
         continue;
       }
       const r = o.record as AnyRecord;
-      const key = `${r.exchange}\u0000${r.symbol}\u0000${recordId(r)}`;
-      if (!buffer.add(key, r)) {
+      if (!buffer.add(r.exchange, r.symbol, recordId(r), r)) {
         this.metrics.duplicatesDropped.inc({ table: table.name, where: 'batch' });
         this.summary.duplicates_dropped++;
         continue;
@@ -344,12 +344,24 @@ export class IcebergConsumer {
     // Group the rows by (exchange, symbol, day) once; each group is checked against that
     // slice's committed ids (the anti-join), and its ids are added after the commit.
     const groups = new Map<string, { slice: IdSlice; rows: AnyRecord[] }>();
+    // consecutive rows nearly always share a slice: reuse the last group while the
+    // exchange and symbol match and the timestamp falls in its day
+    let last: { slice: IdSlice; rows: AnyRecord[] } | undefined;
+    let dayStart = 0n;
+    let dayEnd = 0n;
     for (const r of buf.rows) {
+      if (last !== undefined && r.symbol === last.slice.symbol && r.exchange === last.slice.exchange && r.timestamp >= dayStart && r.timestamp < dayEnd) {
+        last.rows.push(r);
+        continue;
+      }
       const slice = sliceOf(r);
       const key = sliceKey(slice);
       let g = groups.get(key);
       if (g === undefined) groups.set(key, (g = { slice, rows: [] }));
       g.rows.push(r);
+      last = g;
+      dayStart = BigInt(slice.day) * MICROS_PER_DAY;
+      dayEnd = dayStart + MICROS_PER_DAY;
     }
     await t.ids.prepare([...groups.values()].map((g) => g.slice));
     const prepared = performance.now();

@@ -12,8 +12,11 @@ export function tpKey(topic: string, partition: number): string {
 
 export class TableBuffer<R> {
   readonly rows: R[] = [];
-  /** keys (exchange|symbol|id) in this buffer, for in-batch dedupe */
-  readonly keys = new Set<string>();
+  /** ids in this buffer per exchange and symbol, for in-batch dedupe */
+  private readonly ids = new Map<string, Map<string, Set<string>>>();
+  private lastExchange = '';
+  private lastSymbol = '';
+  private lastIds: Set<string> | null = null;
   /** next offset per partition after the last message buffered */
   readonly pending: OffsetMap = new Map();
   /** first offset buffered per partition since the last commit: the commit's expected base */
@@ -29,13 +32,27 @@ export class TableBuffer<R> {
     if (this.firstAt === null) this.firstAt = now;
   }
 
-  /** Adds a row unless its key is already buffered; returns false for a duplicate. */
-  add(key: string, row: R): boolean {
-    if (this.keys.has(key)) {
+  /** The id set of one (exchange, symbol); consecutive rows of one symbol hit the cached one. */
+  private idsOf(exchange: string, symbol: string): Set<string> {
+    if (this.lastIds !== null && exchange === this.lastExchange && symbol === this.lastSymbol) return this.lastIds;
+    let bySymbol = this.ids.get(exchange);
+    if (bySymbol === undefined) this.ids.set(exchange, (bySymbol = new Map()));
+    let ids = bySymbol.get(symbol);
+    if (ids === undefined) bySymbol.set(symbol, (ids = new Set()));
+    this.lastExchange = exchange;
+    this.lastSymbol = symbol;
+    this.lastIds = ids;
+    return ids;
+  }
+
+  /** Adds a row unless a row with the same (exchange, symbol, id) is already buffered; returns false for a duplicate. */
+  add(exchange: string, symbol: string, id: string, row: R): boolean {
+    const ids = this.idsOf(exchange, symbol);
+    if (ids.has(id)) {
       this.droppedDuplicates++;
       return false;
     }
-    this.keys.add(key);
+    ids.add(id);
     this.rows.push(row);
     return true;
   }
