@@ -4,6 +4,7 @@
  */
 import type { BusEndpoints } from '../bus/index.js';
 import type { LogLevel } from '../log/logger.js';
+import type { MetricJson } from '../metrics/metrics-mirror.js';
 import type { CommitEvent, ConsumeSummary } from './iceberg-consumer.js';
 
 export interface BackgroundConsumerConfig {
@@ -20,10 +21,12 @@ export interface BackgroundConsumerConfig {
   topicRefreshMs?: number;
 }
 
-export type ToWorker = { type: 'finish' } | { type: 'stop' };
+/** finish: consume until caught up, commit, stop. stop: commit what is buffered and stop (also cuts a finish short). */
+export type ToWorker = { type: 'finish' } | { type: 'stop' } | { type: 'metrics'; id: number };
 
 export type FromWorker =
   | { type: 'started' }
   | { type: 'commit'; event: CommitEvent }
   | { type: 'done'; summary: ConsumeSummary }
+  | { type: 'metrics'; id: number; metrics: MetricJson[] }
   | { type: 'failed'; name: string; message: string; stack?: string };

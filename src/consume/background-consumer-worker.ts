@@ -6,6 +6,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { openCatalog } from '../iceberg/catalog/open-catalog.js';
 import { createLogger } from '../log/logger.js';
+import type { MetricJson } from '../metrics/metrics-mirror.js';
+import { createMetricsRegistry } from '../metrics/registry.js';
 import type { BackgroundConsumerConfig, FromWorker, ToWorker } from './background-consumer-protocol.js';
 import { IcebergConsumer, type ConsumeSummary } from './iceberg-consumer.js';
 
@@ -21,6 +23,7 @@ function failed(err: unknown): void {
 
 async function main(): Promise<void> {
   const logger = createLogger({ level: cfg.logLevel, json: cfg.logJson });
+  const registry = createMetricsRegistry();
   const catalog = openCatalog(cfg.catalogSpec, cfg.warehouse);
   let consumer: IcebergConsumer;
   try {
@@ -33,6 +36,7 @@ async function main(): Promise<void> {
       maxRows: cfg.maxRows,
       maxDelayMs: cfg.maxDelayMs,
       topicRefreshMs: cfg.topicRefreshMs,
+      metricsRegistry: registry,
       onCommit: (event) => post({ type: 'commit', event }),
     });
   } catch (err) {
@@ -41,20 +45,33 @@ async function main(): Promise<void> {
   }
   consumer.watchTopics();
   post({ type: 'started' });
-  let ending = false;
-  port!.on('message', (m: ToWorker) => {
-    if (ending) return;
-    ending = true;
-    void (async () => {
+  let ending: Promise<void> | null = null;
+  const end = (finish: boolean): Promise<void> =>
+    (async () => {
       let summary: ConsumeSummary;
       try {
-        if (m.type === 'finish') await consumer.runUntilCaughtUp();
+        if (finish) await consumer.runUntilCaughtUp();
         summary = await consumer.stop();
       } finally {
         await catalog.close().catch(() => undefined);
       }
       post({ type: 'done', summary });
-    })().catch(failed);
+    })();
+  port!.on('message', (m: ToWorker) => {
+    if (m.type === 'metrics') {
+      registry
+        .getMetricsAsJSON()
+        .then((metrics) => post({ type: 'metrics', id: m.id, metrics: metrics as MetricJson[] }))
+        .catch(() => post({ type: 'metrics', id: m.id, metrics: [] }));
+      return;
+    }
+    if (ending === null) {
+      ending = end(m.type === 'finish');
+      ending.catch(failed);
+    } else if (m.type === 'stop') {
+      // cut a finish short: commit what is buffered now (the catch-up loop dies with the worker)
+      end(false).catch(failed);
+    }
   });
 }
 

@@ -8,9 +8,15 @@
  *   BackgroundConsumer.start(config: BackgroundConsumerConfig, onCommit?): BackgroundConsumer   // returns at once
  *   consumer.ready: Promise<void>                 // the worker consumes
  *   consumer.finish(): Promise<ConsumeSummary>   // consume until caught up with every topic, commit, stop
+ *   consumer.finish(timeoutMs): Promise<ConsumeSummary>  // ... but after timeoutMs commit what is buffered and stop
  *   consumer.stop(): Promise<ConsumeSummary>     // commit what is buffered and stop now
+ *   consumer.mirrorMetricsInto(registry): Promise<void>   // the worker's consumer metrics, fetched on scrape
  */
 import type { Worker } from 'node:worker_threads';
+import type { Registry } from 'prom-client';
+import { mirrorMetrics, type MetricJson } from '../metrics/metrics-mirror.js';
+import { createMetricsRegistry } from '../metrics/registry.js';
+import { ConsumerMetrics } from './consumer-metrics.js';
 import { startModuleWorker } from '../runtime/module-worker.js';
 import type { BackgroundConsumerConfig, FromWorker, ToWorker } from './background-consumer-protocol.js';
 import { ConsumeError } from './errors.js';
@@ -20,6 +26,8 @@ export type { BackgroundConsumerConfig } from './background-consumer-protocol.js
 
 export class BackgroundConsumer {
   private failure: Error | null = null;
+  private readonly metricRequests = new Map<number, (metrics: MetricJson[]) => void>();
+  private nextMetricRequest = 1;
   private readonly done: Promise<ConsumeSummary>;
   private ended = false;
 
@@ -39,6 +47,10 @@ export class BackgroundConsumer {
       worker.on('message', (m: FromWorker) => {
         if (m.type === 'started') started.resolve();
         else if (m.type === 'commit') onCommit?.(m.event);
+        else if (m.type === 'metrics') {
+          this.metricRequests.get(m.id)?.(m.metrics);
+          this.metricRequests.delete(m.id);
+        }
         else if (m.type === 'done') {
           this.ended = true;
           resolve(m.summary);
@@ -82,8 +94,31 @@ export class BackgroundConsumer {
     return this.done;
   }
 
-  finish(): Promise<ConsumeSummary> {
-    return this.send({ type: 'finish' });
+  /** Consume until caught up, commit and stop; after `timeoutMs` (if given) commit what is buffered and stop. */
+  finish(timeoutMs?: number): Promise<ConsumeSummary> {
+    const done = this.send({ type: 'finish' });
+    if (timeoutMs === undefined) return done;
+    const timer = setTimeout(() => {
+      if (!this.ended && this.failure === null) this.worker.postMessage({ type: 'stop' } satisfies ToWorker);
+    }, timeoutMs);
+    return done.finally(() => clearTimeout(timer));
+  }
+
+  /** The worker's metrics (its own registry), for mirroring into this thread's registry. */
+  metrics(): Promise<MetricJson[]> {
+    if (this.ended || this.failure !== null) return Promise.resolve([]);
+    const id = this.nextMetricRequest++;
+    return new Promise((resolve) => {
+      this.metricRequests.set(id, resolve);
+      this.worker.postMessage({ type: 'metrics', id } satisfies ToWorker);
+    });
+  }
+
+  /** Shows the worker's consumer metrics in `registry` (fetched from the worker on scrape). */
+  async mirrorMetricsInto(registry: Registry): Promise<void> {
+    const template = createMetricsRegistry();
+    new ConsumerMetrics(template);
+    await mirrorMetrics(registry, template, () => this.metrics());
   }
 
   stop(): Promise<ConsumeSummary> {
