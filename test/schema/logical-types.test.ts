@@ -53,3 +53,21 @@ describe('avsc logical types and bigint longs', () => {
     }
   });
 });
+
+describe('isUuid', () => {
+  it('accepts exactly 8-4-4-4-12 hex digits, in either case', async () => {
+    const { isUuid } = await import('../../src/schema/avro-logical-types.js');
+    const re = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+    const good = ['00000000-0000-4000-8000-000000000001', 'ABCDEF01-2345-6789-abcd-ef0123456789'];
+    const bad = ['', '00000000-0000-4000-8000-00000000000', '00000000-0000-4000-8000-0000000000001', '00000000_0000-4000-8000-000000000001', 'g0000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-00000000000G', '00000000-0000-4000-80000000000000001', ' 0000000-0000-4000-8000-000000000001'];
+    for (const s of [...good, ...bad]) expect(isUuid(s), s).toBe(re.test(s));
+    // every single-character mutation of a valid id agrees with the regex
+    const base = good[0]!;
+    for (let i = 0; i < base.length; i++) {
+      for (const ch of ['-', 'a', 'F', 'z', '/', ':', '@', '`', 'G', 'g', '0']) {
+        const s = base.slice(0, i) + ch + base.slice(i + 1);
+        expect(isUuid(s), s).toBe(re.test(s));
+      }
+    }
+  });
+});
