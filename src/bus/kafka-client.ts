@@ -7,6 +7,10 @@
 import './kafkajs-linear-grouping.js';
 import './kafkajs-idle-fix.js';
 import './kafkajs-fast-record-batch.js';
+import './kafkajs-fast-produce-request.js';
+import './kafkajs-fast-partitioner.js';
+import './kafkajs-fast-record-batch-decoder.js';
+import './kafkajs-fast-consumer-batch.js';
 import { CompressionTypes, Kafka, logLevel, type LogEntry } from 'kafkajs';
 
 export { CompressionTypes };

@@ -104,6 +104,9 @@ export class Reader {
 export class Writer {
   private buf: Buffer;
   private pos = 0;
+  /** Buffers written by reference (recordsByReference): where they go in the output, and what. */
+  private readonly spliced: Array<{ at: number; parts: Buffer[] }> = [];
+  private splicedBytes = 0;
   constructor(initial = 256) {
     this.buf = Buffer.allocUnsafe(initial);
   }
@@ -168,6 +171,33 @@ export class Writer {
     for (const p of parts) this.raw(p);
     return this;
   }
+  /**
+   * Like records(), but the parts are not copied: finishParts() returns them in
+   * place, between the bytes written around them (for large Fetch responses, so
+   * segment bytes read from the log go to the socket without another copy).
+   * Adjacent views of the same memory are merged into one.
+   */
+  recordsByReference(parts: readonly Buffer[]): this {
+    let total = 0;
+    for (const p of parts) total += p.length;
+    this.int32(total);
+    if (total === 0) return this;
+    const merged: Buffer[] = [];
+    for (const p of parts) {
+      if (p.length === 0) continue;
+      const last = merged[merged.length - 1];
+      if (last !== undefined && last.buffer === p.buffer && last.byteOffset + last.length === p.byteOffset) {
+        merged[merged.length - 1] = Buffer.from(last.buffer, last.byteOffset, last.length + p.length);
+      } else merged.push(p);
+    }
+    this.spliced.push({ at: this.pos, parts: merged });
+    this.splicedBytes += total;
+    return this;
+  }
+  /** Total bytes of the output, including buffers written by reference. */
+  get totalLength(): number {
+    return this.pos + this.splicedBytes;
+  }
   raw(b: Buffer): this {
     this.ensure(b.length);
     b.copy(this.buf, this.pos);
@@ -187,8 +217,21 @@ export class Writer {
     }
     return this.int8(x << 24 >> 24);
   }
-  /** The written bytes (a view; the Writer must not be reused afterwards). */
+  /** The written bytes (a view; the Writer must not be reused afterwards). Only for Writers without recordsByReference. */
   finish(): Buffer {
+    if (this.spliced.length > 0) throw new Error('Writer.finish() after recordsByReference(); use finishParts()');
     return this.buf.subarray(0, this.pos);
+  }
+  /** The output as buffers to write in order: own bytes with the by-reference parts in place. */
+  finishParts(): Buffer[] {
+    const out: Buffer[] = [];
+    let from = 0;
+    for (const { at, parts } of this.spliced) {
+      if (at > from) out.push(this.buf.subarray(from, at));
+      for (const p of parts) out.push(p);
+      from = at;
+    }
+    if (this.pos > from) out.push(this.buf.subarray(from, this.pos));
+    return out;
   }
 }

@@ -1,21 +1,35 @@
 /**
  * One client TCP connection: reassembles size-prefixed frames from the byte
- * stream, refuses frames over the size limit, processes requests strictly one
- * after another (Kafka's per-connection ordering, which idempotent producers rely
- * on) and writes each response as a single Buffer. A malformed frame closes only
+ * stream, refuses frames over the size limit, processes requests in order (Kafka's
+ * per-connection ordering, which idempotent producers rely on; see pump() for the
+ * overlap of Produce requests awaiting fdatasync) and writes each response in
+ * request order (a Fetch response as one writev of its parts, record bytes uncopied). A malformed frame closes only
  * this connection, with a log line.
  */
 import type { Socket } from 'node:net';
 import type { Logger } from '../../log/logger.js';
+import { ApiKey } from '../protocol/api-keys.js';
 import { MalformedFrameError } from '../protocol/primitives.js';
 import type { RequestRouter } from './request-router.js';
+
+/** Produce requests that may be in progress at once on one connection. */
+const MAX_OVERLAPPING_PRODUCES = 32;
 
 export class Connection {
   private chunks: Buffer[] = [];
   private buffered = 0;
   private need = -1;
   private readonly frames: Buffer[] = [];
-  private busy = false;
+  /** Requests started and not yet answered. */
+  private outstanding = 0;
+  /** A non-Produce request is among them (nothing else may start). */
+  private exclusiveRunning = false;
+  /** Settles once every request started so far has been answered (or failed). */
+  private answered: Promise<void> = Promise.resolve();
+  /** pump() is waiting for `answered`. */
+  private parked = false;
+  /** A request failed: start nothing more (the connection is being closed). */
+  private halted = false;
   private closed = false;
   private readonly remote: string;
 
@@ -53,7 +67,7 @@ export class Connection {
       this.buffered = rest.length;
       this.need = -1;
     }
-    if (!this.busy && this.frames.length > 0) void this.pump();
+    if (this.frames.length > 0) this.pump();
   }
 
   private reject(reason: string): void {
@@ -61,26 +75,80 @@ export class Connection {
     this.close();
   }
 
-  private async pump(): Promise<void> {
-    this.busy = true;
-    try {
-      while (this.frames.length > 0 && !this.closed) {
-        const frame = this.frames.shift()!;
-        let res: Buffer | null;
-        try {
-          res = await this.router.handle(frame, { remoteHost: this.socket.remoteAddress ?? '' });
-        } catch (err) {
-          if (err instanceof MalformedFrameError) this.reject(`malformed request: ${err.describe()}`);
-          else {
-            this.logger.error('broker: request failed; closing connection', { remote: this.remote, error: err instanceof Error ? err.stack : String(err) });
-            this.close();
-          }
-          return;
-        }
-        if (res !== null && !this.closed) this.socket.write(res);
+  /**
+   * Starts the queued requests. A request runs alone, as Kafka does, with one
+   * exception: Produce requests may overlap other Produce requests. Each one
+   * appends synchronously when it starts (so appends, sequence checks and offsets
+   * keep the request order), then waits for its fdatasync; overlapping them lets
+   * one group-committed fdatasync cover several requests instead of one each.
+   * Responses are always written in request order.
+   */
+  private pump(): void {
+    while (this.frames.length > 0 && !this.closed && !this.parked && !this.halted) {
+      const frame = this.frames[0]!;
+      const produce = frame.length >= 2 && frame.readInt16BE(0) === ApiKey.Produce;
+      const canOverlap = produce && !this.exclusiveRunning && this.outstanding < MAX_OVERLAPPING_PRODUCES;
+      if (this.outstanding > 0 && !canOverlap) {
+        this.parked = true;
+        void this.answered.then(() => {
+          this.parked = false;
+          this.pump();
+        });
+        return;
       }
-    } finally {
-      this.busy = false;
+      this.frames.shift();
+      this.start(frame, produce);
+      if (produce && this.frames.length > 0) {
+        // Let a request that failed while starting (a malformed frame) halt the
+        // connection before the next one starts: start() registered its rejection
+        // handler first, so it runs before this continuation.
+        queueMicrotask(() => this.pump());
+        return;
+      }
+    }
+  }
+
+  private start(frame: Buffer, produce: boolean): void {
+    this.outstanding++;
+    if (!produce) this.exclusiveRunning = true;
+    const result = this.router.handle(frame, { remoteHost: this.socket.remoteAddress ?? '' });
+    result.catch(() => {
+      this.halted = true;
+    });
+    const previous = this.answered;
+    this.answered = (async () => {
+      let res: Buffer | Buffer[] | null = null;
+      let failure: { err: unknown } | null = null;
+      try {
+        res = await result;
+      } catch (err) {
+        failure = { err };
+      }
+      await previous;
+      this.outstanding--;
+      if (!produce) this.exclusiveRunning = false;
+      if (failure !== null) this.fail(failure.err);
+      else if (res !== null && !this.closed) this.write(res);
+    })();
+  }
+
+  /** One response; several buffers go out corked, i.e. as one writev. */
+  private write(res: Buffer | Buffer[]): void {
+    if (Buffer.isBuffer(res)) {
+      this.socket.write(res);
+      return;
+    }
+    this.socket.cork();
+    for (const b of res) this.socket.write(b);
+    this.socket.uncork();
+  }
+
+  private fail(err: unknown): void {
+    if (this.closed) return;
+    if (err instanceof MalformedFrameError) this.reject(`malformed request: ${err.describe()}`);
+    else {
+      this.logger.error('broker: request failed; closing connection', { remote: this.remote, error: err instanceof Error ? err.stack : String(err) });
+      this.close();
     }
   }
 

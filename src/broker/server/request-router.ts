@@ -50,7 +50,8 @@ function finish(w: Writer): Buffer {
 export class RequestRouter {
   constructor(private readonly ctx: BrokerContext) {}
 
-  async handle(frame: Buffer, conn: ConnectionInfo): Promise<Buffer | null> {
+  /** The response frame (several buffers to write in order for Fetch), or null when none is due (acks=0). */
+  async handle(frame: Buffer, conn: ConnectionInfo): Promise<Buffer | Buffer[] | null> {
     const r = new Reader(frame);
     const { apiKey, apiVersion: v, correlationId } = readHeaderPrefix(r);
     const range = supportedRange(apiKey);
@@ -95,10 +96,13 @@ export class RequestRouter {
         const req = decodeFetchRequest(r, v);
         const res = await handleFetch(ctx, req);
         let size = 128;
-        for (const t of res) for (const p of t.partitions) for (const b of p.batches) size += b.length + 64;
-        const big = startResponse(correlationId, size);
-        encodeFetchResponse(big, v, res);
-        return finish(big);
+        for (const t of res) size += 64 + t.topic.length + t.partitions.length * 64;
+        const w2 = startResponse(correlationId, size);
+        encodeFetchResponse(w2, v, res);
+        // Record bytes read from the log are written to the socket as they are, not copied into the response.
+        const parts = w2.finishParts();
+        parts[0]!.writeInt32BE(w2.totalLength - 4, 0);
+        return parts;
       }
       case ApiKey.ListOffsets: {
         const req = decodeListOffsetsRequest(r, v);

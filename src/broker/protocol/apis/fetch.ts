@@ -49,7 +49,7 @@ export function encodeFetchResponse(w: Writer, version: number, topics: Array<{ 
       if (version >= 4) y.int64(p.highWatermark); // last_stable_offset = high watermark (no transactions)
       if (version >= 5) y.int64(p.logStartOffset);
       if (version >= 4) y.int32(0); // aborted_transactions: empty
-      y.records(p.batches);
+      y.recordsByReference(p.batches);
     });
   });
 }
