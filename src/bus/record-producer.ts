@@ -46,6 +46,7 @@ export interface SendSummary {
 
 export class RecordProducer {
   private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly keys = new Map<string, Buffer>();
 
   private constructor(
     private readonly producer: Producer,
@@ -83,11 +84,11 @@ export class RecordProducer {
     for (let start = 0; start < records.length; start += this.maxBatchRecords) {
       const end = Math.min(records.length, start + this.maxBatchRecords);
       const values = encodeWireMany(type, schemaId, start === 0 && end === records.length ? records : records.slice(start, end));
-      const messages = new Array<{ key: string; value: Buffer }>(values.length);
+      const messages = new Array<{ key: Buffer; value: Buffer }>(values.length);
       for (let i = 0; i < values.length; i++) {
         const value = values[i]!;
         bytes += value.length;
-        messages[i] = { key: records[start + i]!.symbol, value };
+        messages[i] = { key: this.keyOf(records[start + i]!.symbol), value };
       }
       try {
         await this.producer.send({ topic, acks: -1, compression: this.compression, messages });
@@ -97,6 +98,16 @@ export class RecordProducer {
     }
     this.logger.debug('bus: published', { topic, records: records.length, bytes });
     return { records: records.length, bytes };
+  }
+
+  /** The message key of a symbol, encoded once (kafkajs would encode a string key per message). */
+  private keyOf(symbol: string): Buffer {
+    let key = this.keys.get(symbol);
+    if (key === undefined) {
+      key = Buffer.from(symbol, 'utf8');
+      if (this.keys.size < 100_000) this.keys.set(symbol, key);
+    }
+    return key;
   }
 
   async flush(): Promise<void> {
