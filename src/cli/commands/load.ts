@@ -132,7 +132,7 @@ async function consumeIntoIceberg(ctx: AfterPublishContext): Promise<void> {
 
 /** Rows per Iceberg commit while loading (flushes are double-buffered; the last one is the tail after publishing ends). */
 const LOAD_MAX_ROWS = 100_000;
-const LOAD_MAX_DELAY_MS = 5_000;
+const LOAD_MAX_DELAY_MS = 2_000;
 
 async function openBusPublisher(globals: GlobalOptions, logger: Logger, opts: PublisherOptions): Promise<AsxPublishSession> {
   const bus = await startBus({ globals, logger, registryUrl: opts.registryUrl });
