@@ -143,9 +143,10 @@ interface ProfileNode {
 
 /** The stage a k2 source file belongs to; schema/model/log frames count for their caller. */
 function sourceStage(url: string): string | null {
-  const at = url.indexOf('/src/');
-  if (url.includes('node_modules') || at < 0) return null;
-  const f = url.slice(at + 5);
+  // from sources (src/*.ts) or compiled (dist/*.js, as the bench runs it)
+  const m = /\/(src|dist)\//.exec(url);
+  if (url.includes('node_modules') || m === null) return null;
+  const f = url.slice(m.index + m[0].length);
   if (/^(schema|model|log)\//.test(f)) return null;
   if (f.startsWith('sources/asx')) return 'parse+convert CSV (sources/asx)';
   if (f.startsWith('bus/record-producer')) return 'Avro encode + producer wrapper (bus/record-producer)';
@@ -195,7 +196,7 @@ export function profileStages(path: string): Map<string, number> {
       if (stage !== null) break;
       kafka ??= kafkajsStage(url);
       if (url.includes('node:internal/modules') || url.includes('/tsx/') || url.includes('cjs-module-lexer')) {
-        stage = 'module loading (tsx)';
+        stage = 'module loading';
         break;
       }
       x = parent.get(x);
