@@ -7,8 +7,10 @@
  *  - msg/s into the bus (embedded broker, Avro + Confluent wire format, acks=all);
  *  - peak RSS of the client process during the sink replay, and during the bus
  *    replay (which includes the embedded broker and registry, as in embedded mode).
- * The client runs with the CLI defaults (buffer limit 100k records, batches of up to 5000).
- * Goals: >= 100k msg/s, <= 400 MB.
+ *  - the client process's CPU time per message during the sink replay (user + system,
+ *    all threads, so GC helpers count): steadier than msg/s on a shared machine.
+ * The client runs with the CLI defaults (DEFAULT_BUFFER_LIMIT records buffered, batches of
+ * DEFAULT_MAX_BATCH). Goals: >= 100k msg/s, <= 400 MB.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -118,15 +120,21 @@ async function floorRate(emu: RemoteEmulator, n: number, fromId: number): Promis
   return bytes > 0 ? rate : 0;
 }
 
+/** CPU microseconds per message of the last clientRate call. */
+let lastCpuPerMessage = 0;
+
 async function clientRate(emu: RemoteEmulator, sink: RecordSink, count: () => number, n: number, fromId: number): Promise<number> {
   const client = new BinanceStreamClient({ symbols: [SYMBOL], channels: ['trade'], urls: [emu.wsUrl], restUrl: emu.restUrl, sink, logger: silentLogger });
   client.start();
   await emu.waitConnections(1);
   const base = count();
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   await emu.replay(SYMBOL, fromId, n);
   await waitFor(() => count() - base >= n, 300_000, 'records in the sink');
   const rate = n / ((performance.now() - t0) / 1000);
+  const cpu = process.cpuUsage(cpu0);
+  lastCpuPerMessage = (cpu.user + cpu.system) / n;
   const stats = await client.stop('bench');
   if (stats.gapTrades !== 0 || stats.errors !== 0) throw new Error(`bench replay was not clean: ${JSON.stringify(stats)}`);
   await emu.waitConnections(0);
@@ -154,10 +162,12 @@ const suite: BenchSuite = async ({ quick, workDir, log }) => {
     rss.reset();
     const toSink = await clientRate(emu, counting, () => counting.trades, n, next);
     const sinkPeak = rss.peakMb();
+    const sinkCpu = lastCpuPerMessage;
     results.push({ name: 'binance-stream: peak RSS, replay to sink', value: sinkPeak, unit: 'MB', goal: '<= 400 MB', floor: null, ratio: null, meets: sinkPeak <= 400 });
     next += n;
-    log(`binance-stream: ${n} frames; bare ws ${Math.round(floor)} msg/s, client to sink ${Math.round(toSink)} msg/s`);
+    log(`binance-stream: ${n} frames; bare ws ${Math.round(floor)} msg/s, client to sink ${Math.round(toSink)} msg/s, ${sinkCpu.toFixed(2)} us CPU/msg`);
     results.push(throughputResult('binance-stream: replay -> client -> sink', toSink, 'msg/s', floor, null, 100_000));
+    results.push({ name: 'binance-stream: client CPU per message, replay to sink', value: sinkCpu, unit: 'us', goal: '-', floor: null, ratio: null, meets: null });
 
     const globals: GlobalOptions = { dataDir: workDir, brokers: null, logLevel: 'silent', json: false };
     const session = await openBusPublisher(globals, silentLogger, { registryUrl: undefined, consume: false });

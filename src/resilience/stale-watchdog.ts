@@ -23,6 +23,11 @@ export class StaleWatchdog {
     this.last = this.clock.now();
   }
 
+  /** touch() with a reading of this watchdog's clock the caller already has. */
+  touchAt(now: number): void {
+    this.last = now;
+  }
+
   stop(): void {
     this.stopped = true;
     this.timer?.cancel();

@@ -8,7 +8,7 @@ import type { TaggedRecord } from '../../src/model/record-kind.js';
 import { MemorySink, type RecordSink } from '../../src/sources/binance/record-sink.js';
 import { BinanceStreamClient, type BinanceStreamOptions } from '../../src/sources/binance/stream-client.js';
 import { combinedStreamUrl } from '../../src/sources/binance/stream-url.js';
-import { BinanceEmulator, waitFor } from '../support/binance-emulator.js';
+import { BinanceEmulator, tapeTrade, waitFor } from '../support/binance-emulator.js';
 
 let emu: BinanceEmulator | null = null;
 let client: BinanceStreamClient | null = null;
@@ -184,6 +184,7 @@ describe('metrics exposure', () => {
     server = await startMetricsServer(metrics.registry, 0, '127.0.0.1');
     const s = server;
     await waitFor(() => (client?.snapshot().messages ?? 0) === 3 && (client?.snapshot().errors ?? 0) === 1, 5_000, 'frames');
+    await waitFor(() => (client?.snapshot().published ?? 0) === 3, 5_000, 'published');
     const res = await fetch(s.url);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toContain('text/plain');
@@ -208,6 +209,8 @@ describe('metrics exposure', () => {
     expect(text).toContain('k2_binance_messages_received_total{symbol="BTCUSDT"} 3');
     expect(text).toContain('k2_binance_message_errors_total{error_type="malformed_json"} 1');
     expect(text).toContain('k2_binance_connection_status 1');
+    // the gauge is set once per socket read, from the last trade's exact price
+    expect(text).toContain(`k2_last_trade_price{symbol="BTCUSDT"} ${Number(tapeTrade('BTCUSDT', 3).price)}`);
     expect(text).toContain('k2_circuit_breaker_state{breaker="binance_ws"} 0');
     expect((await fetch(s.url.replace('/metrics', '/nope'))).status).toBe(404);
   });

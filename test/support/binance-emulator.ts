@@ -48,6 +48,11 @@ export function bookTickerFrame(symbol: string, u: number): string {
   return `{"stream":"${symbol.toLowerCase()}@bookTicker","data":{"u":${u},"s":"${symbol}","b":"${t.price}","B":"${t.qty}","a":"${t.price}","A":"1.00000000"}}`;
 }
 
+/** The header of an unmasked, final text frame of `len` (< 65536) bytes, as latin1 text. */
+function wsTextFrameHeader(len: number): string {
+  return len < 126 ? String.fromCharCode(0x81, len) : String.fromCharCode(0x81, 126, len >> 8, len & 0xff);
+}
+
 /** An unmasked, final text frame (RFC 6455 section 5.2), as a server sends it. */
 function wsTextFrame(text: string): Buffer[] {
   const payload = Buffer.from(text, 'utf8');
@@ -207,10 +212,24 @@ export class BinanceEmulator {
     const targets = [...this.conns].filter((c) => c.streams.has(`${symbol.toLowerCase()}@trade`) && c.ws.readyState === WebSocket.OPEN);
     const sockets = targets.map((c) => (c.ws as unknown as { _socket: Socket })._socket);
     const CHUNK = 1000;
+    // Trade frames are ASCII: 1000 of them, headers included, are built as one latin1
+    // string and encoded once, which keeps the emulator well ahead of the client.
+    const ascii = /^[\x20-\x7e]*$/.test(symbol);
     for (let start = 0; start < n; start += CHUNK) {
-      const parts: Buffer[] = [];
-      for (let i = start; i < Math.min(n, start + CHUNK); i++) parts.push(...wsTextFrame(tradeFrame(symbol, fromId + i)));
-      const chunk = Buffer.concat(parts);
+      const end = Math.min(n, start + CHUNK);
+      let chunk: Buffer;
+      if (ascii) {
+        let text = '';
+        for (let i = start; i < end; i++) {
+          const frame = tradeFrame(symbol, fromId + i);
+          text += wsTextFrameHeader(frame.length) + frame;
+        }
+        chunk = Buffer.from(text, 'latin1');
+      } else {
+        const parts: Buffer[] = [];
+        for (let i = start; i < end; i++) parts.push(...wsTextFrame(tradeFrame(symbol, fromId + i)));
+        chunk = Buffer.concat(parts);
+      }
       await Promise.all(
         sockets.map((sock) => (sock.write(chunk) ? Promise.resolve() : new Promise<void>((resolve) => sock.once('drain', () => resolve())))),
       );

@@ -26,7 +26,7 @@ import type { BinanceMessageError } from '../../sources/binance/errors.js';
 import { BINANCE_CHANNELS, BINANCE_EXCHANGE, type BinanceChannel } from '../../sources/binance/mapper.js';
 import { splitSymbol } from '../../sources/binance/quote-assets.js';
 import type { RecordSink } from '../../sources/binance/record-sink.js';
-import { BinanceStreamClient, type StreamStats } from '../../sources/binance/stream-client.js';
+import { BinanceStreamClient, DEFAULT_BUFFER_LIMIT, type StreamStats } from '../../sources/binance/stream-client.js';
 import { DEFAULT_REST_URL, DEFAULT_STREAM_URLS } from '../../sources/binance/stream-url.js';
 import type { Registry } from 'prom-client';
 import { BusAdmin } from '../../bus/index.js';
@@ -161,7 +161,7 @@ export function registerStream(program: Command): void {
     .option('--duration <s>', 'stop after this many seconds')
     .option('--max-messages <n>', 'stop after this many data messages')
     .option('--stale-after <s>', 'reconnect when no message arrives for this many seconds', '30')
-    .option('--buffer-limit <n>', 'records buffered before the stream is paused (backpressure)', '100000')
+    .option('--buffer-limit <n>', 'records buffered before the stream is paused (backpressure)', String(DEFAULT_BUFFER_LIMIT))
     .option('--registry <url>', 'schema registry URL with --brokers (env K2_REGISTRY_URL)')
     .option('--catalog <spec>', 'Iceberg catalog for embedded mode: filesystem (default) or postgres://... (env K2_CATALOG)')
     .option('--no-consume', 'embedded mode: publish only, do not commit to Iceberg in this process')

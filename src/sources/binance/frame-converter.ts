@@ -6,15 +6,16 @@
  * a malformed or unknown frame comes back as an `error` outcome carrying a typed
  * BinanceMessageError, so one bad frame cannot stop a live capture.
  */
-import { randomUUID } from 'node:crypto';
 import { nowMicros } from '../../model/time.js';
 import type { Micros } from '../../model/trade.js';
 import type { TaggedRecord } from '../../model/record-kind.js';
 import { BinanceMessageError } from './errors.js';
+import { newMessageId } from './message-id.js';
 import type { BinanceChannel, BinanceMapper, MapContext } from './mapper.js';
-import { aggTradeMapper } from './mappers/agg-trade-mapper.js';
-import { bookTickerMapper } from './mappers/book-ticker-mapper.js';
-import { tradeMapper } from './mappers/trade-mapper.js';
+import { aggTradeEventToV2, aggTradeMapper } from './mappers/agg-trade-mapper.js';
+import { bookTickerEventToV2, bookTickerMapper } from './mappers/book-ticker-mapper.js';
+import { tradeEventToV2, tradeMapper } from './mappers/trade-mapper.js';
+import { CombinedFrameScanner, type ScannedChannel } from './combined-frame-scanner.js';
 import { combinedFrameSchema, describeIssue } from './schemas.js';
 
 export const DEFAULT_MAPPERS: readonly BinanceMapper[] = [tradeMapper, aggTradeMapper, bookTickerMapper];
@@ -40,15 +41,56 @@ export class BinanceFrameConverter {
   private readonly mappers = new Map<string, BinanceMapper>();
   private readonly now: () => Micros;
   private readonly ctx: MapContext;
+  private readonly scanner = new CombinedFrameScanner();
+  /** Channels whose mapper is the default one, so the scanner's fast path may serve them. */
+  private readonly fastChannels: Record<ScannedChannel, boolean>;
+  private lastSymbol = '';
+  private lastSymbolLower = '';
 
   constructor(opts: FrameConverterOptions = {}) {
     for (const m of opts.mappers ?? DEFAULT_MAPPERS) this.mappers.set(m.channel, m);
     this.now = opts.now ?? nowMicros;
-    this.ctx = { ingestionMicros: 0n, newMessageId: opts.newMessageId ?? randomUUID };
+    this.ctx = { ingestionMicros: 0n, newMessageId: opts.newMessageId ?? newMessageId };
+    this.fastChannels = {
+      trade: this.mappers.get('trade') === tradeMapper,
+      aggTrade: this.mappers.get('aggTrade') === aggTradeMapper,
+      bookTicker: this.mappers.get('bookTicker') === bookTickerMapper,
+    };
   }
 
-  /** Parses and converts one text frame. */
+  /**
+   * Parses and converts one text frame.
+   *
+   * Fast path: a well-formed combined @trade/@aggTrade/@bookTicker frame is read by
+   * the scanner straight into a schema-valid event and mapped by the same
+   * `*EventToV2` function the zod path uses. It only ever yields records: a frame
+   * the scanner declines, or whose mapping throws, takes the general path below
+   * (JSON.parse, zod, typed errors), so every error outcome comes from there.
+   */
   convertText(text: string, ingestionMicros?: Micros): FrameOutcome {
+    const channel = this.scanner.scan(text);
+    if (channel !== null && this.fastChannels[channel]) {
+      const fast = this.convertScanned(channel, ingestionMicros);
+      if (fast !== null) return fast;
+    }
+    return this.convertGeneral(text, ingestionMicros);
+  }
+
+  private convertScanned(channel: ScannedChannel, ingestionMicros: Micros | undefined): FrameOutcome | null {
+    this.ctx.ingestionMicros = ingestionMicros ?? this.now();
+    try {
+      let tagged: TaggedRecord;
+      if (channel === 'trade') tagged = { kind: 'trades', record: tradeEventToV2(this.scanner.trade, this.ctx) };
+      else if (channel === 'aggTrade') tagged = { kind: 'trades', record: aggTradeEventToV2(this.scanner.aggTrade, this.ctx) };
+      else tagged = { kind: 'quotes', record: bookTickerEventToV2(this.scanner.bookTicker, this.ctx) };
+      return { type: 'record', channel, tagged };
+    } catch {
+      return null; // the general path explains it
+    }
+  }
+
+  /** JSON.parse, then the zod contracts: the reference path, and the only one that reports errors. */
+  convertGeneral(text: string, ingestionMicros?: Micros): FrameOutcome {
     let value: unknown;
     try {
       value = JSON.parse(text);
@@ -61,20 +103,11 @@ export class BinanceFrameConverter {
   /** Converts an already-parsed frame. */
   convertValue(value: unknown, ingestionMicros?: Micros): FrameOutcome {
     if (!isObject(value)) return fail('invalid_frame', 'frame is not a JSON object', {});
+    const stream = value.stream;
+    if (typeof stream === 'string' && isObject(value.data)) return this.convertCombined(stream, value.data, ingestionMicros);
     let data: JsonObject;
     let channel: string;
-    let streamSymbol: string | null = null;
-    const stream = value.stream;
-    if (typeof stream === 'string' && isObject(value.data)) {
-      data = value.data;
-      const at = stream.indexOf('@');
-      if (at <= 0) return fail('invalid_frame', `stream name without @channel: ${JSON.stringify(stream)}`, { stream });
-      streamSymbol = stream.slice(0, at);
-      const rest = stream.slice(at + 1);
-      const at2 = rest.indexOf('@');
-      channel = at2 < 0 ? rest : rest.slice(0, at2);
-      if (data.e === 'serverShutdown') return { type: 'control', event: 'serverShutdown' };
-    } else if ('stream' in value || 'data' in value) {
+    if ('stream' in value || 'data' in value) {
       const r = combinedFrameSchema.safeParse(value);
       const { field, message } = r.success ? { field: 'data', message: 'invalid' } : describeIssue(r.error);
       return fail('invalid_frame', `combined-stream frame: ${field}: ${message}`, { field });
@@ -87,11 +120,26 @@ export class BinanceFrameConverter {
       data = value;
       channel = typeof value.e === 'string' ? value.e : 'u' in value && 's' in value ? 'bookTicker' : '';
     }
+    return this.convertPayload(channel, data, null, null, ingestionMicros);
+  }
+
+  /** The `data` of a combined-stream frame: the channel and the symbol come from the stream name. */
+  private convertCombined(stream: string, data: JsonObject, ingestionMicros: Micros | undefined): FrameOutcome {
+    const at = stream.indexOf('@');
+    if (at <= 0) return fail('invalid_frame', `stream name without @channel: ${JSON.stringify(stream)}`, { stream });
+    const streamSymbol = stream.slice(0, at);
+    const at2 = stream.indexOf('@', at + 1);
+    const channel = at2 < 0 ? stream.slice(at + 1) : stream.slice(at + 1, at2);
+    if (data.e === 'serverShutdown') return { type: 'control', event: 'serverShutdown' };
+    return this.convertPayload(channel, data, stream, streamSymbol, ingestionMicros);
+  }
+
+  private convertPayload(channel: string, data: JsonObject, stream: string | null, streamSymbol: string | null, ingestionMicros: Micros | undefined): FrameOutcome {
     const mapper = this.mappers.get(channel);
     if (mapper === undefined) {
       const eventType = typeof data.e === 'string' ? data.e : channel;
       return fail('unknown_event', `unknown Binance channel or event ${JSON.stringify(eventType || '(none)')}`, {
-        stream: typeof stream === 'string' ? stream : undefined,
+        stream: stream ?? undefined,
         event_type: eventType,
       });
     }
@@ -101,18 +149,27 @@ export class BinanceFrameConverter {
       tagged = mapper.map(data, this.ctx);
     } catch (err) {
       if (err instanceof BinanceMessageError) {
-        if (typeof stream === 'string') (err.context as Record<string, unknown>).stream ??= stream;
+        if (stream !== null) (err.context as Record<string, unknown>).stream ??= stream;
         return { type: 'error', error: err };
       }
       throw err;
     }
-    if (streamSymbol !== null && streamSymbol !== tagged.record.symbol.toLowerCase()) {
+    if (streamSymbol !== null && streamSymbol !== this.lowerCase(tagged.record.symbol)) {
       return fail('invalid_frame', `stream ${JSON.stringify(stream)} carries symbol ${tagged.record.symbol}`, {
-        stream: stream as string,
+        stream: stream ?? undefined,
         symbol: tagged.record.symbol,
       });
     }
     return { type: 'record', channel: mapper.channel, tagged };
+  }
+
+  /** symbol.toLowerCase(), remembered for the last symbol seen (frames come in runs of one symbol). */
+  private lowerCase(symbol: string): string {
+    if (symbol !== this.lastSymbol) {
+      this.lastSymbol = symbol;
+      this.lastSymbolLower = symbol.toLowerCase();
+    }
+    return this.lastSymbolLower;
   }
 }
 

@@ -2,7 +2,9 @@
  * zod schemas of the Binance spot WebSocket payloads k2 consumes. They are the
  * contract: the hand-written fast checks in mappers/ accept exactly what these
  * accept (test/binance/fast-path-equivalence.test.ts proves it on the fixture and
- * on mutated frames), and every rejected payload is explained by these schemas.
+ * on mutated frames), the frame scanner (combined-frame-scanner.ts) only yields
+ * events these accept (test/binance/combined-frame-scanner.test.ts), and every
+ * rejected payload is explained by these schemas.
  */
 import { z } from 'zod';
 

@@ -15,7 +15,6 @@
  *  - Publishing goes through a bounded buffer; at the bound the socket is paused
  *    (a metric and a warning say so) and nothing is dropped.
  */
-import { randomUUID } from 'node:crypto';
 import type { Logger } from '../../log/logger.js';
 import { silentLogger } from '../../log/logger.js';
 import { BinanceMetrics } from '../../metrics/binance-metrics.js';
@@ -24,7 +23,6 @@ import { formatScaled, SCALE_FACTOR, type Scaled } from '../../model/decimal.js'
 import { errorMessage } from '../../model/errors.js';
 import type { QuoteV2 } from '../../model/quote.js';
 import type { TaggedRecord } from '../../model/record-kind.js';
-import { nowMicros } from '../../model/time.js';
 import type { Micros, TradeV2 } from '../../model/trade.js';
 import { ExponentialBackoff, type BackoffOptions } from '../../resilience/backoff.js';
 import { BoundedBuffer } from '../../resilience/bounded-buffer.js';
@@ -33,6 +31,7 @@ import { sleep, systemClock, type Clock, type ClockTimer } from '../../resilienc
 import { StaleWatchdog } from '../../resilience/stale-watchdog.js';
 import type { BinanceMessageError } from './errors.js';
 import { BinanceFrameConverter } from './frame-converter.js';
+import { newMessageId } from './message-id.js';
 import type { BinanceChannel } from './mapper.js';
 import type { RecordSink } from './record-sink.js';
 import { BinanceRestClient } from './rest-client.js';
@@ -41,6 +40,15 @@ import { StreamConnection, type ConnectionEnd } from './stream-connection.js';
 import { TradeBackfiller, type SequencedChannel } from './trade-backfiller.js';
 
 export const BREAKER_NAME = 'binance_ws';
+/**
+ * Records waiting for the sink (plus those held behind a backfill) before the
+ * socket is paused. Five batches: the sink always has a full batch ready (the
+ * socket resumes at half), while the worst case stays small in memory (a v2
+ * record is about 0.8 KB on the heap). See docs/decisions.md.
+ */
+export const DEFAULT_BUFFER_LIMIT = 25_000;
+/** Records per sink.publish call. */
+export const DEFAULT_MAX_BATCH = 5_000;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 export interface BinanceStreamOptions {
@@ -120,6 +128,15 @@ interface SequenceState {
   held: TradeV2[];
 }
 
+interface SymbolCounters {
+  messages: number;
+  trades: number;
+  quotes: number;
+  lastPrice: Scaled | null;
+  /** The price last copied into the k2_last_trade_price gauge. */
+  reportedPrice: Scaled | null;
+}
+
 interface ConnMeta {
   purpose: 'initial' | 'reconnect' | 'replacement';
   watchdog: StaleWatchdog;
@@ -165,7 +182,13 @@ export class BinanceStreamClient {
   private readonly stats: Omit<StreamStats, 'state' | 'breaker' | 'connections' | 'buffered' | 'symbols'> = {
     messages: 0, errors: 0, duplicates: 0, gapTrades: 0, backfilled: 0, unfilled: 0, reconnects: 0, published: 0, overflows: 0,
   };
-  private readonly symbolStats = new Map<string, { messages: number; trades: number; quotes: number; lastPrice: Scaled | null }>();
+  private readonly symbolStats = new Map<string, SymbolCounters>();
+  private lastStatsSymbol = '';
+  private lastStats: SymbolCounters | undefined = undefined;
+  private lastSequence: SequenceState | null = null;
+  private pricesChanged = false;
+  /** Whether the watchdog runs on `clock`, so a message's clock reading can touch it. */
+  private readonly watchdogOnClock: boolean;
 
   constructor(private readonly options: BinanceStreamOptions) {
     if (options.symbols.length === 0) throw new RangeError('at least one symbol is needed');
@@ -175,12 +198,13 @@ export class BinanceStreamClient {
       stableAfterMs: options.stableAfterMs ?? 10_000,
       rotateAfterMs: options.rotateAfterMs ?? DAY_MS - 10 * 60 * 1000,
       handshakeTimeoutMs: options.handshakeTimeoutMs ?? 10_000,
-      maxBatch: options.maxBatch ?? 5000,
+      maxBatch: options.maxBatch ?? DEFAULT_MAX_BATCH,
       publishRetryMs: options.publishRetryMs ?? 1000,
     };
     this.logger = options.logger ?? silentLogger;
     this.clock = options.clock ?? systemClock;
-    this.now = this.clock === systemClock ? nowMicros : () => BigInt(Math.round(this.clock.now() * 1000));
+    this.watchdogOnClock = (options.watchdogClock ?? systemClock) === this.clock;
+    this.now = this.clock === systemClock ? receiveMicros : () => BigInt(Math.round(this.clock.now() * 1000));
     this.metrics = options.metrics ?? new BinanceMetrics(createMetricsRegistry());
     this.converter = new BinanceFrameConverter({ now: this.now });
     this.backoff = new ExponentialBackoff(options.backoff, options.random);
@@ -195,10 +219,10 @@ export class BinanceStreamClient {
         ? null
         : new TradeBackfiller(
             new BinanceRestClient({ baseUrl: options.restUrl, clock: this.clock, weightPerMinute: options.restWeightPerMinute }),
-            { newMessageId: randomUUID, now: this.now, maxTradesPerGap: options.maxBackfillPerGap, logger: this.logger },
+            { newMessageId, now: this.now, maxTradesPerGap: options.maxBackfillPerGap, logger: this.logger },
           );
-    this.buffer = new BoundedBuffer(options.bufferLimit ?? 100_000);
-    for (const s of options.symbols) this.symbolStats.set(s, { messages: 0, trades: 0, quotes: 0, lastPrice: null });
+    this.buffer = new BoundedBuffer(options.bufferLimit ?? DEFAULT_BUFFER_LIMIT);
+    for (const s of options.symbols) this.symbolStats.set(s, { messages: 0, trades: 0, quotes: 0, lastPrice: null, reportedPrice: null });
   }
 
   /** Starts connecting; returns at once. */
@@ -370,12 +394,16 @@ export class BinanceStreamClient {
       meta.seenFirst = true;
       this.onFirstMessage(conn, meta);
     }
-    meta.watchdog.touch();
+    // one wall-clock read serves the watchdog (when it runs on the same clock) and the metric
+    const wallMs = this.clock.now();
+    if (this.watchdogOnClock) meta.watchdog.touchAt(wallMs);
+    else meta.watchdog.touch();
     const out = this.converter.convertText(text, this.now());
     if (out.type === 'record') {
       this.stats.messages++;
-      this.metrics.received(out.tagged.record.symbol, this.clock.now() / 1000);
-      const s = this.symbolStats.get(out.tagged.record.symbol);
+      const symbol = out.tagged.record.symbol;
+      this.metrics.received(symbol, wallMs / 1000);
+      const s = this.statsOf(symbol);
       if (s !== undefined) s.messages++;
       if (out.tagged.kind === 'trades') this.onTrade(out.channel as SequencedChannel, out.tagged.record);
       else if (out.tagged.kind === 'quotes') this.onQuote(out.tagged.record);
@@ -529,7 +557,23 @@ export class BinanceStreamClient {
     }
   }
 
+  /** The per-symbol counters, remembered for the last symbol (frames come in runs). */
+  private statsOf(symbol: string): SymbolCounters | undefined {
+    if (symbol !== this.lastStatsSymbol) {
+      this.lastStatsSymbol = symbol;
+      this.lastStats = this.symbolStats.get(symbol);
+    }
+    return this.lastStats;
+  }
+
   private sequence(channel: SequencedChannel, symbol: string): SequenceState {
+    const last = this.lastSequence;
+    if (last !== null && last.symbol === symbol && last.channel === channel) return last;
+    this.lastSequence = this.sequenceOf(channel, symbol);
+    return this.lastSequence;
+  }
+
+  private sequenceOf(channel: SequencedChannel, symbol: string): SequenceState {
     const byChannel = channel === 'trade' ? this.tradeSequences : this.aggSequences;
     let st = byChannel.get(symbol);
     if (st === undefined) {
@@ -549,21 +593,41 @@ export class BinanceStreamClient {
 
   private emit(tagged: TaggedRecord): void {
     this.buffer.push(tagged);
-    const s = this.symbolStats.get(tagged.record.symbol);
+    const s = this.statsOf(tagged.record.symbol);
     if (tagged.kind === 'trades') {
       const price = tagged.record.price;
-      this.metrics.tradePrice(tagged.record.symbol, Number(price / SCALE_FACTOR) + Number(price % SCALE_FACTOR) / 1e8);
       if (s !== undefined) {
         s.trades++;
         s.lastPrice = price;
-      }
+        // the k2_last_trade_price gauge is set once per socket read (a microtask), not per trade
+        if (!this.pricesChanged) {
+          this.pricesChanged = true;
+          queueMicrotask(this.reportPrices);
+        }
+      } else this.metrics.tradePrice(tagged.record.symbol, displayPrice(price));
     } else if (s !== undefined) s.quotes++;
     this.checkPressure();
     if (!this.flushing) {
       this.flushing = true;
-      setImmediate(() => void this.flushLoop());
+      // Publish right after the current socket read is processed (a microtask), not
+      // after the whole poll phase: records reach the sink while still young, so a
+      // fast sink lets them die before the next scavenge instead of promoting them.
+      queueMicrotask(this.startFlush);
     }
   }
+
+  private readonly startFlush = (): void => void this.flushLoop();
+
+  /** Copies each symbol's last trade price into the k2_last_trade_price gauge. */
+  private readonly reportPrices = (): void => {
+    this.pricesChanged = false;
+    for (const [symbol, s] of this.symbolStats) {
+      if (s.lastPrice !== null && s.lastPrice !== s.reportedPrice) {
+        s.reportedPrice = s.lastPrice;
+        this.metrics.tradePrice(symbol, displayPrice(s.lastPrice));
+      }
+    }
+  };
 
   private async flushLoop(): Promise<void> {
     const producer = this.metrics.producer;
@@ -628,7 +692,7 @@ export class BinanceStreamClient {
       this.idleWaiters.push(resolve);
       if (!this.flushing) {
         this.flushing = true;
-        setImmediate(() => void this.flushLoop());
+        queueMicrotask(this.startFlush);
       }
     });
   }
@@ -662,4 +726,15 @@ export class BinanceStreamClient {
     this.logger.info('stopped', { reason, published: this.stats.published, gaps: this.stats.gapTrades, backfilled: this.stats.backfilled, unfilled: this.stats.unfilled });
     return this.snapshot();
   }
+}
+
+/** A scaled price as a JS number, for display gauges only (records keep the exact value). */
+function displayPrice(price: Scaled): number {
+  return Number(price / SCALE_FACTOR) + Number(price % SCALE_FACTOR) / 1e8;
+}
+
+const TIME_ORIGIN_MS = performance.timeOrigin;
+/** nowMicros() with the time origin read once (performance.timeOrigin is a getter): called per frame. */
+function receiveMicros(): Micros {
+  return BigInt(Math.round((TIME_ORIGIN_MS + performance.now()) * 1000));
 }

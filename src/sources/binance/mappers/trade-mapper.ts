@@ -7,10 +7,10 @@
  * accepts well-formed payloads without zod; anything it refuses goes through zod,
  * which either accepts it (never, if the two agree) or explains the rejection.
  */
-import { microsFromMillis } from '../../../model/time.js';
 import type { TaggedRecord } from '../../../model/record-kind.js';
 import type { TradeV2 } from '../../../model/trade.js';
 import { positiveScaledField } from '../decimal-field.js';
+import { millisText, tradeTimeMicros } from './trade-time.js';
 import { BINANCE_EXCHANGE, type BinanceMapper, type MapContext } from '../mapper.js';
 import { splitSymbol } from '../quote-assets.js';
 import { tradeEventSchema, type TradeEvent } from '../schemas.js';
@@ -35,30 +35,42 @@ export function isTradeEvent(d: Record<string, unknown>): boolean {
 
 export function tradeEventToV2(ev: TradeEvent, ctx: MapContext): TradeV2 {
   const { base, quote } = splitSymbol(ev.s);
-  const vendor: Record<string, string> = {
-    base_asset: base,
-    quote_asset: quote,
-    is_buyer_maker: ev.m ? 'true' : 'false',
-    event_type: 'trade',
-    event_time: String(ev.E),
-    trade_time: String(ev.T),
-  };
-  if (ev.M !== undefined) vendor.is_best_match = ev.M ? 'true' : 'false';
+  const price = positiveScaledField(ev.p, 'p', ev.s);
+  const quantity = positiveScaledField(ev.q, 'q', ev.s);
+  const isBuyerMaker = ev.m ? 'true' : 'false';
+  // ids above 2^31 are heap numbers, whose String() is slow here; the bigint prints fast
+  const sequence = BigInt(ev.t);
+  // One literal per shape (same keys, same order as adding them one by one), so the
+  // common frame (M present, no order ids) builds vendor_data in a single allocation.
+  let vendor: Record<string, string>;
+  if (ev.M !== undefined) {
+    vendor = {
+      base_asset: base,
+      quote_asset: quote,
+      is_buyer_maker: isBuyerMaker,
+      event_type: 'trade',
+      event_time: millisText(ev.E),
+      trade_time: millisText(ev.T),
+      is_best_match: ev.M ? 'true' : 'false',
+    };
+  } else {
+    vendor = { base_asset: base, quote_asset: quote, is_buyer_maker: isBuyerMaker, event_type: 'trade', event_time: millisText(ev.E), trade_time: millisText(ev.T) };
+  }
   if (ev.b !== undefined) vendor.buyer_order_id = String(ev.b);
   if (ev.a !== undefined) vendor.seller_order_id = String(ev.a);
   return {
     message_id: ctx.newMessageId(),
-    trade_id: `BINANCE-${ev.t}`,
+    trade_id: `BINANCE-${sequence}`,
     symbol: ev.s,
     exchange: BINANCE_EXCHANGE,
     asset_class: 'crypto',
-    timestamp: microsFromMillis(ev.T),
-    price: positiveScaledField(ev.p, 'p', ev.s),
-    quantity: positiveScaledField(ev.q, 'q', ev.s),
+    timestamp: tradeTimeMicros(ev.T),
+    price,
+    quantity,
     currency: quote,
     side: ev.m ? 'SELL' : 'BUY',
     trade_conditions: [],
-    source_sequence: BigInt(ev.t),
+    source_sequence: sequence,
     ingestion_timestamp: ctx.ingestionMicros,
     platform_sequence: null,
     vendor_data: vendor,
