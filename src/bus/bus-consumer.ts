@@ -94,7 +94,8 @@ export class BusConsumer {
         await this.assignmentReady;
         const floor = this.floors.get(key(batch.topic, batch.partition));
         let messages = batch.messages.map(toBusMessage);
-        if (floor !== undefined) messages = messages.filter((m) => m.offset >= floor);
+        // offsets ascend within a batch: filter only when the batch starts below the floor
+        if (floor !== undefined && messages.length > 0 && messages[0]!.offset < floor) messages = messages.filter((m) => m.offset >= floor);
         if (messages.length === 0 || isStale()) return;
         await onBatch({ topic: batch.topic, partition: batch.partition, messages, highWatermark: BigInt(batch.highWatermark) }, { heartbeat, isRunning, isStale });
       },
