@@ -11,7 +11,7 @@
 import type avro from 'avsc';
 import type { RecordKind, RecordOfKind } from '../model/record-kind.js';
 import { avroType, v2Type } from '../schema/v2-schemas.js';
-import { decodeWire, splitWire } from '../schema/wire-format.js';
+import { MAGIC_BYTE, WIRE_HEADER_BYTES, decodeWire, splitWire } from '../schema/wire-format.js';
 import { SchemaRegistryError, UndecodableRecordError } from './errors.js';
 import type { SchemaRegistryClient } from './schema-registry-client.js';
 
@@ -71,8 +71,9 @@ export class RecordDecoder {
   /** The schema id of a framed value; throws UndecodableRecordError for tombstones and bad framing. */
   private schemaIdOf(value: Buffer | null): number {
     if (value === null) throw new UndecodableRecordError('null-value', 'message has no value (tombstone)');
+    if (value.length >= WIRE_HEADER_BYTES && value[0] === MAGIC_BYTE) return value.readUInt32BE(1);
     try {
-      return splitWire(value).schemaId;
+      return splitWire(value).schemaId; // throws the framing error
     } catch (err) {
       throw new UndecodableRecordError('wire-format', (err as Error).message, { bytes: value.length }, { cause: err });
     }

@@ -2,6 +2,7 @@
  * The Confluent wire format: magic byte 0, a 4-byte big-endian schema id, then the
  * Avro binary body.
  */
+import { createRequire } from 'node:module';
 import type avro from 'avsc';
 import { K2Error } from '../model/errors.js';
 
@@ -35,23 +36,51 @@ export function encodeWire(type: avro.Type, schemaId: number, value: unknown): B
   return out;
 }
 
+interface ReadTap {
+  buf: Buffer;
+  pos: number;
+}
+interface TapReader {
+  _read(tap: ReadTap): unknown;
+}
+interface TapWriter {
+  _write(tap: ReadTap, value: unknown): void;
+}
+/** avsc's Tap (lib/utils.js), reused for every call instead of one Tap (and result object) per value. */
+const AvscTap = (createRequire(import.meta.url)('avsc/lib/utils.js') as { Tap: new (buf: Buffer, pos?: number) => ReadTap }).Tap;
+const EMPTY = Buffer.alloc(0);
+const tap = new AvscTap(EMPTY, 0);
+
+/** Writes one Avro body at buf[pos..]; returns where it ends, past buf.length when buf was too small (bytes beyond are dropped). */
+function writeBody(writer: TapWriter, buf: Buffer, pos: number, value: unknown): number {
+  tap.buf = buf;
+  tap.pos = pos;
+  try {
+    writer._write(tap, value);
+    return tap.pos;
+  } finally {
+    tap.buf = EMPTY;
+  }
+}
+
 /**
  * Encodes many values of one type, framed with the schema id, into one shared buffer;
  * each result is a view of its own bytes in it (one allocation for the whole batch
  * instead of one per value). Same bytes as encodeWire per value.
  */
 export function encodeWireMany(type: avro.Type, schemaId: number, values: readonly unknown[]): Buffer[] {
+  const writer = type as unknown as TapWriter;
   let buf = Buffer.allocUnsafe(Math.max(4096, values.length * 192));
   const starts = new Array<number>(values.length + 1);
   let pos = 0;
   for (let i = 0; i < values.length; i++) {
     starts[i] = pos;
-    let end = buf.length - pos < 64 ? -64 : type.encode(values[i], buf, pos + WIRE_HEADER_BYTES);
-    while (end < 0) {
-      const next = Buffer.allocUnsafe(Math.max(buf.length * 2, buf.length - end + 64));
+    let end = writeBody(writer, buf, pos + WIRE_HEADER_BYTES, values[i]);
+    while (end > buf.length) {
+      const next = Buffer.allocUnsafe(Math.max(buf.length * 2, end + 64));
       buf.copy(next, 0, 0, pos);
       buf = next;
-      end = type.encode(values[i], buf, pos + WIRE_HEADER_BYTES);
+      end = writeBody(writer, buf, pos + WIRE_HEADER_BYTES, values[i]);
     }
     buf[pos] = MAGIC_BYTE;
     buf.writeUInt32BE(schemaId, pos + 1);
@@ -84,20 +113,28 @@ export function splitWire(message: Buffer): WireFrame {
 /**
  * Decodes a framed message with a type (or a resolver built from the writer's schema).
  * Trailing bytes after the record are an error: they mean the wrong schema was used.
+ * The body is read where it lies (no sub-buffer), with one reused avsc Tap.
  */
 export function decodeWire<T>(message: Buffer, type: avro.Type, resolver?: object): T {
-  const { body } = splitWire(message);
+  if (message.length < WIRE_HEADER_BYTES || message[0] !== MAGIC_BYTE) splitWire(message); // throws the framing error
+  const reader = (resolver ?? type) as unknown as TapReader;
+  tap.buf = message;
+  tap.pos = WIRE_HEADER_BYTES;
+  let value: unknown;
+  let end: number;
   try {
-    const res = type.decode(body, 0, resolver as Parameters<avro.Type['decode']>[2]);
-    if (res.offset !== body.length) {
-      throw new WireFormatError(`Avro body has ${body.length - Math.max(res.offset, 0)} unexpected trailing bytes`, {
-        offset: res.offset,
-        bytes: body.length,
-      });
-    }
-    return res.value as T;
+    value = reader._read(tap);
+    end = tap.pos;
   } catch (err) {
-    if (err instanceof WireFormatError) throw err;
     throw new WireFormatError(`cannot decode Avro body: ${(err as Error).message}`);
+  } finally {
+    tap.buf = EMPTY;
   }
+  if (end > message.length) {
+    throw new WireFormatError(`cannot decode Avro body: truncated, ${end - message.length} more bytes needed`, { bytes: message.length - WIRE_HEADER_BYTES });
+  }
+  if (end !== message.length) {
+    throw new WireFormatError(`Avro body has ${message.length - end} unexpected trailing bytes`, { offset: end - WIRE_HEADER_BYTES, bytes: message.length - WIRE_HEADER_BYTES });
+  }
+  return value as T;
 }
