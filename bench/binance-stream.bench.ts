@@ -5,6 +5,9 @@
  *  - msg/s up to the sink (in-memory counting sink), beside a floor measured in
  *    the same run: a bare ws client that only counts the same frames;
  *  - msg/s into the bus (embedded broker, Avro + Confluent wire format, acks=all);
+ *  - msg/s into Iceberg in embedded mode (the stream's Iceberg consumer on): from the first
+ *    frame until the publisher is closed, i.e. the consumer caught up and committed, counting
+ *    the rows the table holds afterwards; and the peak RSS of that run;
  *  - peak RSS of the client process during the sink replay, and during the bus
  *    replay (which includes the embedded broker and registry, as in embedded mode).
  *  - the client process's CPU time per message during the sink replay (user + system,
@@ -13,10 +16,13 @@
  * DEFAULT_MAX_BATCH). Goals: >= 100k msg/s, <= 400 MB.
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import type { GlobalOptions } from '../src/config/global-options.js';
 import { silentLogger } from '../src/log/logger.js';
+import { FilesystemCatalog } from '../src/iceberg/catalog/filesystem-catalog.js';
+import { IcebergTableReader } from '../src/iceberg/table-reader.js';
 import { openBusPublisher } from '../src/cli/commands/stream.js';
 import { CountingSink, type RecordSink } from '../src/sources/binance/record-sink.js';
 import { BinanceStreamClient } from '../src/sources/binance/stream-client.js';
@@ -190,11 +196,54 @@ const suite: BenchSuite = async ({ quick, workDir, log }) => {
     } finally {
       await session.close();
     }
+
+    // Into Iceberg in embedded mode: the same replay with the stream's Iceberg consumer on,
+    // timed from the first frame until the session is closed (the consumer caught up and
+    // committed); the rate counts only rows the table then holds.
+    const iceDir = join(workDir, 'iceberg');
+    const iceGlobals: GlobalOptions = { dataDir: iceDir, brokers: null, logLevel: 'silent', json: false };
+    const lake = await openBusPublisher(iceGlobals, silentLogger, { registryUrl: undefined, consume: true });
+    let toLake = 0;
+    const lakeSink: RecordSink = {
+      publish: async (batch) => {
+        await lake.sink.publish(batch);
+        toLake += batch.length;
+      },
+      flush: () => lake.sink.flush?.() ?? Promise.resolve(),
+    };
+    let closed = false;
+    try {
+      rss.reset();
+      const t0 = performance.now();
+      await clientRate(emu, lakeSink, () => toLake, nBus, next);
+      next += nBus;
+      await lake.close();
+      closed = true;
+      const secs = (performance.now() - t0) / 1000;
+      const lakePeak = rss.peakMb();
+      const rows = await tableRows(join(iceDir, 'warehouse'));
+      log(`binance-stream: ${nBus} frames into Iceberg (embedded, consumer on): ${rows} rows committed in ${secs.toFixed(1)} s`);
+      results.push(throughputResult('binance-stream: replay -> client -> bus -> Iceberg (embedded)', rows / secs, 'msg/s', floor, null, 100_000));
+      results.push({ name: 'binance-stream: peak RSS, replay into Iceberg (embedded)', value: lakePeak, unit: 'MB', goal: '<= 400 MB', floor: null, ratio: null, meets: lakePeak <= 400 });
+    } finally {
+      if (!closed) await lake.close();
+    }
   } finally {
     rss.stop();
     await emu.close();
   }
   return results;
 };
+
+/** Rows in market_data.trades_v2 of a warehouse, from the current snapshot's data files. */
+async function tableRows(warehouse: string): Promise<number> {
+  const catalog = new FilesystemCatalog(warehouse);
+  try {
+    const reader = await IcebergTableReader.open(catalog, 'trades_v2');
+    return reader === null ? 0 : Number(reader.dataFiles().reduce((n, f) => n + f.recordCount, 0n));
+  } finally {
+    await catalog.close();
+  }
+}
 
 export default suite;
