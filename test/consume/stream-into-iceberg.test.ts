@@ -49,6 +49,12 @@ describe('k2 stream binance, embedded mode, into Iceberg', () => {
     const expected = Object.fromEntries(SYMBOLS.map((s) => [s, e.lastId(s)]));
     await waitFor(() => /committed|consuming/.test(stderr), 60_000, 'the consumer');
     await new Promise((r) => setTimeout(r, 3000));
+    // the consumer runs on a worker thread; its metrics show on the stream's /metrics
+    const url = /metrics url=(\S+)/.exec(stderr)?.[1];
+    expect(url, stderr).toBeDefined();
+    const metrics = await (await fetch(url!)).text();
+    expect(metrics).toMatch(/k2_iceberg_rows_committed_total\{table="trades_v2"\} [1-9]\d*/);
+    expect(metrics).toMatch(/k2_binance_messages_received_total\{symbol="BTCUSDT"\} [1-9]/);
     child.kill('SIGTERM');
     expect(await exited, stderr).toBe(0);
     // anything not committed before shutdown is committed by the next run

@@ -30,10 +30,9 @@ import { BinanceStreamClient, DEFAULT_BUFFER_LIMIT, type StreamStats } from '../
 import { DEFAULT_REST_URL, DEFAULT_STREAM_URLS } from '../../sources/binance/stream-url.js';
 import type { Registry } from 'prom-client';
 import { BusAdmin } from '../../bus/index.js';
-import type { Catalog } from '../../iceberg/catalog/catalog.js';
-import type { IcebergConsumer } from '../../consume/iceberg-consumer.js';
-import { startInProcessConsumer } from '../../consume/in-process-consumer.js';
-import { catalogFromOptions } from '../shared-options.js';
+import { BackgroundConsumer } from '../../consume/background-consumer.js';
+import { warehouseDir } from '../shared-options.js';
+import { ConsumeError } from '../../consume/errors.js';
 import { commandContext } from '../context.js';
 import { formatTable, toJson, type Row } from '../output.js';
 
@@ -41,6 +40,8 @@ import { formatTable, toJson, type Row } from '../output.js';
 const SHUTDOWN_DEADLINE_MS = 10_000;
 /** Of that, how long the in-process Iceberg consumer may take to catch up. */
 const LAKE_CATCH_UP_MS = 5_000;
+/** Rows per Iceberg flush of the stream's consumer (it flushes every second anyway). */
+const LAKE_MAX_ROWS = 25_000;
 
 interface StreamBinanceFlags {
   symbols: string;
@@ -104,19 +105,29 @@ export async function openBusPublisher(globals: GlobalOptions, logger: Logger, o
   }
   const tradesTopic = topicName('crypto', 'trades', BINANCE_EXCHANGE);
   const quotesTopic = topicName('crypto', 'quotes', BINANCE_EXCHANGE);
-  // Embedded mode: the Iceberg consumer runs in this process, so the rows land in the tables.
-  let lake: { consumer: IcebergConsumer; catalog: Catalog } | null = null;
+  // Embedded mode: the Iceberg consumer runs in this process, on a worker thread (its own
+  // kafkajs client, catalog and DuckDB), so the rows land in the tables while the main
+  // thread keeps the socket, the conversion, the producer and the broker.
+  let lake: BackgroundConsumer | null = null;
   if (bus.embedded && opts.consume) {
-    const catalog = catalogFromOptions(globals, opts.catalog);
     try {
       const admin = await BusAdmin.connect(bus.endpoints, logger);
       await admin.createTopics([{ topic: tradesTopic }, { topic: quotesTopic }]).finally(() => admin.close());
-      const consumer = await startInProcessConsumer({ endpoints: bus.endpoints, catalog, dataDir: globals.dataDir, logger, metricsRegistry: opts.metricsRegistry });
-      lake = { consumer, catalog };
+      lake = BackgroundConsumer.start({
+        endpoints: bus.endpoints,
+        catalogSpec: opts.catalog ?? process.env.K2_CATALOG,
+        warehouse: warehouseDir(globals),
+        dataDir: globals.dataDir,
+        logLevel: globals.logLevel,
+        logJson: globals.json,
+        // at most two flushes of decoded rows in memory (one being written, one filling): bounds RSS
+        maxRows: LAKE_MAX_ROWS,
+      });
+      if (opts.metricsRegistry !== undefined) await lake.mirrorMetricsInto(opts.metricsRegistry);
     } catch (err) {
+      await lake?.stop().catch(() => undefined);
       await producer.close();
       await bus.close();
-      await catalog.close();
       throw err;
     }
   }
@@ -134,13 +145,13 @@ export async function openBusPublisher(globals: GlobalOptions, logger: Logger, o
       if (lake !== null) {
         // Commit what was published, within the shutdown budget; anything left stays in
         // the broker's log and is committed by the next run (offsets live in the table).
-        const caughtUp = lake.consumer.runUntilCaughtUp().then(() => true);
-        const timedOut = new Promise<boolean>((r) => setTimeout(() => r(false), LAKE_CATCH_UP_MS).unref());
-        if (!(await Promise.race([caughtUp, timedOut]))) logger.warn('Iceberg consumer did not catch up before shutdown; the rest is committed next run');
-        caughtUp.catch(() => undefined);
-        const summary = await lake.consumer.stop();
-        logger.info('committed to Iceberg', { trades_v2: summary.rows_committed.trades_v2, quotes_v2: summary.rows_committed.quotes_v2 });
-        await lake.catalog.close();
+        try {
+          const summary = await lake.finish(LAKE_CATCH_UP_MS);
+          logger.info('committed to Iceberg', { trades_v2: summary.rows_committed.trades_v2, quotes_v2: summary.rows_committed.quotes_v2 });
+        } catch (err) {
+          await bus.close();
+          throw new ConsumeError(`${errorMessage(err)}; the records stay in ${tradesTopic} and ${quotesTopic} and are committed by the next run`, {}, { cause: err });
+        }
       }
       await bus.close();
     },

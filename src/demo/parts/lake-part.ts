@@ -37,7 +37,7 @@ export async function startLakePart(opts: LakePartOptions): Promise<LakePart> {
   let lastCommitAt: Micros | null = null;
   const freshness: number[] = [];
   let lastFreshMs = 0;
-  // As startInProcessConsumer does, with a 1 s topic refresh so the first commit comes quickly.
+  // The Iceberg consumer in this process, with a 1 s topic refresh so the first commit comes quickly.
   const consumer = await IcebergConsumer.start({
     groupId: 'k2-iceberg',
     topicRefreshMs: 1000,
