@@ -18,6 +18,7 @@
  * See docs/decisions.md ("bus: single-buffer RecordBatch encoding for kafkajs").
  */
 import { createRequire } from 'node:module';
+import { crc32c } from '../broker/protocol/crc32c.js';
 
 const require = createRequire(import.meta.url);
 
@@ -84,83 +85,8 @@ const Encoder = require(PATHS.encoder) as EncoderClass;
 const Long = require(PATHS.long) as LongModule;
 const Compression = require(PATHS.compression) as CompressionModule;
 
-// ---------------------------------------------------------------- CRC-32C (Castagnoli), slicing-by-8
-
-const CRC_TABLES: Int32Array[] = (() => {
-  const tables = Array.from({ length: 8 }, () => new Int32Array(256));
-  const t0 = tables[0]!;
-  for (let i = 0; i < 256; i++) {
-    let c = i;
-    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0x82f63b78 : c >>> 1;
-    t0[i] = c;
-  }
-  for (let t = 1; t < 8; t++) {
-    const prev = tables[t - 1]!;
-    const cur = tables[t]!;
-    for (let i = 0; i < 256; i++) cur[i] = (prev[i]! >>> 8) ^ t0[prev[i]! & 0xff]!;
-  }
-  return tables;
-})();
-
-/** Whether 32-bit words read through an Int32Array have the first byte lowest (true on x86 and ARM). */
-const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
-/** Below this many bytes the word view is not worth creating. */
-const WORD_PATH_MIN = 64;
-
-/**
- * CRC-32C of buf[start, end), as an unsigned 32-bit number. On little-endian
- * machines the 4-byte-aligned middle is read as 32-bit words (two loads per 8
- * bytes instead of eight); bytes before and after go one at a time.
- */
-export function crc32c(buf: Uint8Array, start = 0, end = buf.length): number {
-  const [t0, t1, t2, t3, t4, t5, t6, t7] = CRC_TABLES as [Int32Array, Int32Array, Int32Array, Int32Array, Int32Array, Int32Array, Int32Array, Int32Array];
-  let crc = -1;
-  let i = start;
-  if (LITTLE_ENDIAN && end - start >= WORD_PATH_MIN) {
-    while (((buf.byteOffset + i) & 3) !== 0) crc = t0[(crc ^ buf[i++]!) & 0xff]! ^ (crc >>> 8);
-    const words = new Int32Array(buf.buffer, buf.byteOffset + i, ((end - i) >>> 3) * 2);
-    const n = words.length;
-    for (let w = 0; w < n; w += 2) {
-      const a = crc ^ words[w]!;
-      const b = words[w + 1]!;
-      crc =
-        t7[a & 0xff]! ^
-        t6[(a >>> 8) & 0xff]! ^
-        t5[(a >>> 16) & 0xff]! ^
-        t4[a >>> 24]! ^
-        t3[b & 0xff]! ^
-        t2[(b >>> 8) & 0xff]! ^
-        t1[(b >>> 16) & 0xff]! ^
-        t0[b >>> 24]!;
-    }
-    i += n * 4;
-  } else {
-    const end8 = start + ((end - start) & ~7);
-    while (i < end8) {
-      const a = crc ^ (buf[i]! | (buf[i + 1]! << 8) | (buf[i + 2]! << 16) | (buf[i + 3]! << 24));
-      crc =
-        t7[a & 0xff]! ^
-        t6[(a >>> 8) & 0xff]! ^
-        t5[(a >>> 16) & 0xff]! ^
-        t4[a >>> 24]! ^
-        t3[buf[i + 4]!]! ^
-        t2[buf[i + 5]!]! ^
-        t1[buf[i + 6]!]! ^
-        t0[buf[i + 7]!]!;
-      i += 8;
-    }
-  }
-  while (i < end) crc = t0[(crc ^ buf[i++]!) & 0xff]! ^ (crc >>> 8);
-  return (crc ^ -1) >>> 0;
-}
-
-/** The portable byte-at-a-time-loads version (for tests of the word path). */
-export function crc32cBytewise(buf: Uint8Array, start = 0, end = buf.length): number {
-  const t0 = CRC_TABLES[0]!;
-  let crc = -1;
-  for (let i = start; i < end; i++) crc = t0[(crc ^ buf[i]!) & 0xff]! ^ (crc >>> 8);
-  return (crc ^ -1) >>> 0;
-}
+// CRC-32C (Castagnoli), slicing-by-8: the broker's implementation (one copy for both sides of the protocol).
+export { crc32c };
 
 // ---------------------------------------------------------------- varints (kafkajs semantics)
 

@@ -5,6 +5,8 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { GlobalOptions } from '../config/global-options.js';
+import type { BusEndpoints } from '../bus/endpoints.js';
+import type { BackgroundConsumerConfig } from '../consume/background-consumer-protocol.js';
 import type { Catalog } from '../iceberg/catalog/catalog.js';
 import { openCatalog } from '../iceberg/catalog/open-catalog.js';
 
@@ -23,4 +25,27 @@ export function warehouseDir(globals: GlobalOptions): string {
 /** Opens the catalog named by --catalog, else K2_CATALOG, else the filesystem catalog in the data dir. */
 export function catalogFromOptions(globals: GlobalOptions, flag: string | undefined, env: NodeJS.ProcessEnv = process.env): Catalog {
   return openCatalog(flag ?? env.K2_CATALOG, warehouseDir(globals));
+}
+
+/**
+ * Where an embedded-mode command's background Iceberg consumer commits and logs: the
+ * command's catalog (--catalog, else K2_CATALOG, else the data dir's warehouse), data
+ * dir and log settings; `tuning` adds the command's flush sizes.
+ */
+export function embeddedConsumerConfig(
+  globals: GlobalOptions,
+  endpoints: BusEndpoints,
+  catalogFlag: string | undefined,
+  tuning: Pick<BackgroundConsumerConfig, 'maxRows' | 'maxDelayMs' | 'topicRefreshMs'> = {},
+  env: NodeJS.ProcessEnv = process.env,
+): BackgroundConsumerConfig {
+  return {
+    endpoints,
+    catalogSpec: catalogFlag ?? env.K2_CATALOG,
+    warehouse: warehouseDir(globals),
+    dataDir: globals.dataDir,
+    logLevel: globals.logLevel,
+    logJson: globals.json,
+    ...tuning,
+  };
 }

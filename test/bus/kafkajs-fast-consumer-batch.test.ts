@@ -1,20 +1,10 @@
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
+import { prng } from '../support/prng.js';
 import '../../src/bus/kafka-client.js';
 import { createFastBatch, fastConsumerBatchApplied, originalBatch, safeOffset, type BatchClass } from '../../src/bus/kafkajs-fast-consumer-batch.js';
 
 const require = createRequire(import.meta.url);
-
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Everything observable about a Batch: its fields in order and what its methods answer (or throw). */
 function observe(B: BatchClass, topic: string, fetchedOffset: unknown, data: ConstructorParameters<BatchClass>[2]): unknown {

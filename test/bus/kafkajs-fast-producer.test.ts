@@ -1,21 +1,11 @@
 import { createRequire } from 'node:module';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { prng } from '../support/prng.js';
 import '../../src/bus/kafka-client.js';
 import { createPartitioner, fastPartitionerApplied, murmur2, originalPartitioning } from '../../src/bus/kafkajs-fast-partitioner.js';
 import { fastProduceRequestApplied, originalProduceRequest, type ProduceMessage, type ProduceRequestArgs, type ProduceRequestFn } from '../../src/bus/kafkajs-fast-produce-request.js';
 
 const require = createRequire(import.meta.url);
-
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('kafkajs murmur2 partitioner in 32-bit arithmetic', () => {
   const originals = originalPartitioning()!;

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
+import { prng } from '../support/prng.js';
 import '../../src/bus/kafka-client.js';
 import { originalRecordEncoding, type RecordArgs, type RecordBatchArgs } from '../../src/bus/kafkajs-fast-record-batch.js';
 import { createFastRecordBatchDecoder, fastRecordBatchDecoderApplied, originalRecordBatchDecoder, type KafkaDecoder, type RecordBatchDecoderFn } from '../../src/bus/kafkajs-fast-record-batch-decoder.js';
@@ -8,17 +9,6 @@ const require = createRequire(import.meta.url);
 const Decoder = require('kafkajs/src/protocol/decoder.js') as new (b: Buffer) => KafkaDecoder;
 const patchedDecoder = require('kafkajs/src/protocol/recordBatch/v0/decoder.js') as RecordBatchDecoderFn;
 
-/** Deterministic PRNG so a failure is reproducible. */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Message = RecordArgs & { timestamp?: number };
 

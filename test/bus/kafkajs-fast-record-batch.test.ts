@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { prng } from '../support/prng.js';
 import '../../src/bus/kafka-client.js';
 import { crc32c, fastRecordBatchApplied, originalRecordEncoding, type RecordArgs, type RecordBatchArgs } from '../../src/bus/kafkajs-fast-record-batch.js';
 
@@ -11,17 +12,6 @@ const patchedBatch = (require('kafkajs/src/protocol/recordBatch/v0/index.js') as
 const decodeBatch = require('kafkajs/src/protocol/recordBatch/v0/decoder.js') as (d: unknown) => Promise<{ records: Array<{ key: Buffer | null; value: Buffer | null; headers: Record<string, unknown>; offset: string; timestamp: string }> }>;
 const Decoder = require('kafkajs/src/protocol/decoder.js') as new (b: Buffer) => object;
 
-/** Deterministic PRNG so a failure is reproducible. */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const POOL = ((): Buffer => {
   const rand = prng(1);

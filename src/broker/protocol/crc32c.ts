@@ -22,7 +22,7 @@ const [T0, T1, T2, T3, T4, T5, T6, T7] = T as [Int32Array, Int32Array, Int32Arra
 /** Whether 32-bit words read through an Int32Array have the first byte lowest (true on x86 and ARM). */
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
-export function crc32c(buf: Buffer, start = 0, end = buf.length): number {
+export function crc32c(buf: Uint8Array, start = 0, end = buf.length): number {
   let crc = -1;
   let i = start;
   if (LITTLE_ENDIAN && end - start >= 64) {

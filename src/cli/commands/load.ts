@@ -28,7 +28,7 @@ import {
 } from '../../sources/asx/index.js';
 import { isTradeFormat } from '../../sources/asx/file-format.js';
 import { commandContext } from '../context.js';
-import { addCatalogOption, addRegistryOption, warehouseDir } from '../shared-options.js';
+import { addCatalogOption, addRegistryOption, embeddedConsumerConfig } from '../shared-options.js';
 import { BackgroundConsumer } from '../../consume/background-consumer.js';
 import type { ConsumeSummary } from '../../consume/iceberg-consumer.js';
 import { ConsumeError } from '../../consume/errors.js';
@@ -141,17 +141,9 @@ async function openBusPublisher(globals: GlobalOptions, logger: Logger, opts: Pu
   try {
     producer = await RecordProducer.connect(bus.endpoints, { logger, embedded: bus.embedded, clientId: 'k2-load-asx' });
     if (bus.embedded && opts.consume) {
-      consumer = BackgroundConsumer.start({
-        endpoints: bus.endpoints,
-        catalogSpec: opts.catalog ?? process.env.K2_CATALOG,
-        warehouse: warehouseDir(globals),
-        dataDir: globals.dataDir,
-        logLevel: globals.logLevel,
-        logJson: globals.json,
-        maxRows: LOAD_MAX_ROWS,
-        maxDelayMs: LOAD_MAX_DELAY_MS,
-        topicRefreshMs: 200,
-      });
+      consumer = BackgroundConsumer.start(
+        embeddedConsumerConfig(globals, bus.endpoints, opts.catalog, { maxRows: LOAD_MAX_ROWS, maxDelayMs: LOAD_MAX_DELAY_MS, topicRefreshMs: 200 }),
+      );
     }
   } catch (err) {
     await bus.close();

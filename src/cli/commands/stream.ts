@@ -31,7 +31,7 @@ import { DEFAULT_REST_URL, DEFAULT_STREAM_URLS } from '../../sources/binance/str
 import type { Registry } from 'prom-client';
 import { BusAdmin } from '../../bus/index.js';
 import { BackgroundConsumer } from '../../consume/background-consumer.js';
-import { warehouseDir } from '../shared-options.js';
+import { embeddedConsumerConfig } from '../shared-options.js';
 import { ConsumeError } from '../../consume/errors.js';
 import { commandContext } from '../context.js';
 import { formatTable, toJson, type Row } from '../output.js';
@@ -113,16 +113,8 @@ export async function openBusPublisher(globals: GlobalOptions, logger: Logger, o
     try {
       const admin = await BusAdmin.connect(bus.endpoints, logger);
       await admin.createTopics([{ topic: tradesTopic }, { topic: quotesTopic }]).finally(() => admin.close());
-      lake = BackgroundConsumer.start({
-        endpoints: bus.endpoints,
-        catalogSpec: opts.catalog ?? process.env.K2_CATALOG,
-        warehouse: warehouseDir(globals),
-        dataDir: globals.dataDir,
-        logLevel: globals.logLevel,
-        logJson: globals.json,
-        // at most two flushes of decoded rows in memory (one being written, one filling): bounds RSS
-        maxRows: LAKE_MAX_ROWS,
-      });
+      // at most two flushes of decoded rows in memory (one being written, one filling): bounds RSS
+      lake = BackgroundConsumer.start(embeddedConsumerConfig(globals, bus.endpoints, opts.catalog, { maxRows: LAKE_MAX_ROWS }));
       if (opts.metricsRegistry !== undefined) await lake.mirrorMetricsInto(opts.metricsRegistry);
     } catch (err) {
       await lake?.stop().catch(() => undefined);

@@ -6,6 +6,7 @@ import { DateTime } from 'luxon';
 import type { AssetClass, TradeSide } from '../../../src/model/enums.js';
 import type { QuoteV2 } from '../../../src/model/quote.js';
 import type { TradeV2 } from '../../../src/model/trade.js';
+import { prng } from '../../support/prng.js';
 
 export interface Instrument {
   symbol: string;
@@ -24,17 +25,7 @@ export const INSTRUMENTS: Instrument[] = [
   { symbol: 'BTCUSDT', exchange: 'BINANCE', currency: 'USDT', assetClass: 'crypto', zone: 'UTC', hours: [0, 24], basePrice: 42156_12345678n },
 ];
 
-/** A small deterministic PRNG (mulberry32). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { prng };
 
 /** A deterministic, valid UUID (version 4 layout) from a number and a namespace digit. */
 export function fakeUuid(n: number, ns = 0): string {
