@@ -5,9 +5,12 @@
  * is already in the table (a CSV loaded twice, a replayed topic, a backfill that
  * overlaps the live feed) are dropped. The ids of a (exchange, symbol, day) slice
  * are loaded from the table once, lazily, and then kept current as batches commit;
- * the least recently used slices are evicted to bound memory.
+ * the least recently used slices are evicted to bound memory. Numbered ids are kept
+ * as runs of numbers (CompactIdSet), so a slice of a day of consecutive trade ids
+ * costs a few numbers, not a string per trade.
  */
 import { MICROS_PER_DAY } from '../model/time.js';
+import { CompactIdSet } from './compact-id-set.js';
 
 export interface IdSlice {
   exchange: string;
@@ -29,7 +32,7 @@ export function sliceKey(s: IdSlice): string {
 }
 
 export class CommittedIdIndex {
-  private readonly slices = new Map<string, Set<string>>();
+  private readonly slices = new Map<string, CompactIdSet>();
 
   constructor(
     private readonly loader: CommittedIdLoader,
@@ -50,7 +53,7 @@ export class CommittedIdIndex {
     }
     if (missing.length === 0) return;
     const loaded = await this.loader(missing);
-    missing.forEach((s, i) => this.slices.set(sliceKey(s), new Set(loaded[i])));
+    missing.forEach((s, i) => this.slices.set(sliceKey(s), CompactIdSet.from(loaded[i] ?? [])));
     while (this.slices.size > this.maxSlices) {
       const oldest = this.slices.keys().next().value as string;
       this.slices.delete(oldest);
@@ -58,7 +61,7 @@ export class CommittedIdIndex {
   }
 
   /** The committed ids of a prepared slice (live: `add` updates it), or undefined if not loaded. */
-  idsOf(slice: IdSlice): Set<string> | undefined {
+  idsOf(slice: IdSlice): CompactIdSet | undefined {
     return this.slices.get(sliceKey(slice));
   }
 

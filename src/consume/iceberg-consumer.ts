@@ -34,6 +34,7 @@ import { MICROS_PER_DAY } from '../model/time.js';
 import type { TradeV2 } from '../model/trade.js';
 import { createMetricsRegistry } from '../metrics/registry.js';
 import { CommittedIdIndex, dayOf, sliceKey, type IdSlice } from './committed-id-index.js';
+import type { CompactIdSet } from './compact-id-set.js';
 import { CommittedIdLoader } from './committed-id-loader.js';
 import { ConsumerMetrics } from './consumer-metrics.js';
 import { DeadLetterFile } from './dead-letter-file.js';
@@ -366,7 +367,7 @@ export class IcebergConsumer {
     await t.ids.prepare([...groups.values()].map((g) => g.slice));
     const prepared = performance.now();
     const rows: AnyRecord[] = [];
-    const accepted: Array<{ ids: Set<string> | undefined; rows: AnyRecord[] }> = [];
+    const accepted: Array<{ ids: CompactIdSet | undefined; rows: AnyRecord[] }> = [];
     for (const g of groups.values()) {
       const ids = t.ids.idsOf(g.slice);
       const fresh = ids === undefined ? g.rows : g.rows.filter((r) => !ids.has(recordId(r)));
