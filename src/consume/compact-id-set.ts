@@ -76,10 +76,50 @@ class Runs {
   }
 }
 
+/** The number after `prefix` in `id`, when the rest is 1..15 digits without a leading zero; else -1. */
+function numberAfter(id: string, prefix: string): number {
+  const start = prefix.length;
+  const len = id.length - start;
+  if (len < 1 || len > 15 || !id.startsWith(prefix)) return -1;
+  let n = 0;
+  for (let i = start; i < id.length; i++) {
+    const d = id.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return -1;
+    n = n * 10 + d;
+  }
+  return len > 1 && id.charCodeAt(start) === 48 ? -1 : n;
+}
+
 export class CompactIdSet {
   private readonly numbered = new Map<string, Runs>();
   private readonly others = new Set<string>();
   private count = 0;
+  /** the prefix seen last, and its runs: consecutive ids nearly always share it (no regex then) */
+  private lastPrefix: string | null = null;
+  private lastRuns: Runs | null = null;
+
+  /**
+   * The runs and number of a numbered id (creating the prefix's runs when `create`), or null for
+   * an id kept as a string. The digits after a known prefix must be the longest digit suffix, or
+   * the id would split differently than the regex splits it: so the char before them must not be a digit.
+   */
+  private locate(id: string, create: boolean): { runs: Runs | null; n: number } | null {
+    const prefix = this.lastPrefix;
+    if (prefix !== null) {
+      const last = prefix.charCodeAt(prefix.length - 1);
+      const n = last >= 48 && last <= 57 ? -1 : numberAfter(id, prefix);
+      if (n >= 0) return { runs: this.lastRuns, n };
+    }
+    const m = NUMBERED.exec(id);
+    if (m === null) return null;
+    let runs = this.numbered.get(m[1]!) ?? null;
+    if (runs === null && create) this.numbered.set(m[1]!, (runs = new Runs()));
+    if (runs !== null) {
+      this.lastPrefix = m[1]!;
+      this.lastRuns = runs;
+    }
+    return { runs, n: Number(m[2]) };
+  }
 
   static from(ids: Iterable<string>): CompactIdSet {
     const s = new CompactIdSet();
@@ -88,23 +128,21 @@ export class CompactIdSet {
   }
 
   has(id: string): boolean {
-    const m = NUMBERED.exec(id);
-    if (m === null) return this.others.has(id);
-    return this.numbered.get(m[1]!)?.has(Number(m[2])) ?? false;
+    const at = this.locate(id, false);
+    if (at === null) return this.others.has(id);
+    return at.runs?.has(at.n) ?? false;
   }
 
   add(id: string): this {
-    const m = NUMBERED.exec(id);
-    if (m === null) {
+    const at = this.locate(id, true);
+    if (at === null) {
       if (!this.others.has(id)) {
         this.others.add(id);
         this.count++;
       }
       return this;
     }
-    let runs = this.numbered.get(m[1]!);
-    if (runs === undefined) this.numbered.set(m[1]!, (runs = new Runs()));
-    if (runs.add(Number(m[2]))) this.count++;
+    if (at.runs!.add(at.n)) this.count++;
     return this;
   }
 
