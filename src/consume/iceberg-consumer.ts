@@ -164,11 +164,17 @@ export class IcebergConsumer {
   }
 
   static async start(opts: IcebergConsumerOptions): Promise<IcebergConsumer> {
-    const admin = await BusAdmin.connect(opts.endpoints, opts.logger);
-    const idLoader = await CommittedIdLoader.create(opts.catalog);
-    const [trades, quotes] = await Promise.all([openTradesWriter(opts.catalog), openQuotesWriter(opts.catalog)]);
+    const t0 = performance.now();
+    const [admin, idLoader, trades, quotes] = await Promise.all([
+      BusAdmin.connect(opts.endpoints, opts.logger),
+      CommittedIdLoader.create(opts.catalog),
+      openTradesWriter(opts.catalog),
+      openQuotesWriter(opts.catalog),
+    ]);
+    const t1 = performance.now();
     const c = new IcebergConsumer(opts, admin, idLoader, trades, quotes);
     await c.connectConsumer();
+    c.log.debug('consumer started', { init_ms: Math.round(t1 - t0), join_ms: Math.round(performance.now() - t1) });
     c.timer = setInterval(() => c.flushDue(), Math.max(20, Math.floor(c.maxDelayMs / 4)));
     return c;
   }
