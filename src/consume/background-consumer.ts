@@ -1,6 +1,6 @@
 /**
  * The Iceberg consumer on a worker thread, so that a command that publishes
- * (`k2 load asx`) keeps its own thread for parsing, encoding and the embedded
+ * (`k2 load asx`, `k2 stream binance`) keeps its own thread for reading, encoding and the embedded
  * broker while the rows are decoded, written and committed on a second core.
  * It is the same IcebergConsumer as `k2 consume`: a separate kafkajs client over
  * TCP, exactly-once through the offsets in the table.
