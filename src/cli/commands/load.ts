@@ -21,7 +21,6 @@ import {
   DeadLetterFile,
   planAsxLoad,
   runAsxLoad,
-  type AsxLoadPlan,
   type AsxLoadResult,
   type AsxRecordSink,
   type SideQuotesMode,
@@ -37,6 +36,8 @@ import { formatTable, toJson, type Row } from '../output.js';
 
 /** Files over this size get a progress bar on a TTY. */
 const PROGRESS_MIN_BYTES = 4 * 1024 * 1024;
+/** Loads of this many rows get a bar for the Iceberg commits after publishing, on a TTY. */
+const COMMIT_PROGRESS_MIN_ROWS = 50_000;
 
 interface LoadAsxFlags {
   reference?: string;
@@ -62,6 +63,8 @@ export interface AsxPublishSession {
    * load publishes (null with --brokers or --no-consume).
    */
   consumer: BackgroundConsumer | null;
+  /** Rows the consumer has committed so far (0 without one). */
+  committedRows(): number;
   /** Stops the consumer (if still running) and the bus (the embedded broker and registry, if any). */
   close(): Promise<void>;
 }
@@ -117,8 +120,13 @@ let icebergResult: ConsumeSummary | null = null;
 async function consumeIntoIceberg(ctx: AfterPublishContext): Promise<void> {
   const consumer = ctx.session.consumer;
   if (consumer === null) return;
+  const total = ctx.result.summary.rowsValid;
+  ctx.logger.info('published; the Iceberg consumer is committing the rest', { committed: ctx.session.committedRows(), records: total });
+  const bar = total >= COMMIT_PROGRESS_MIN_ROWS ? progressBar(total, 'committing to Iceberg |{bar}| {value}/{total} rows') : null;
+  const tick = bar === null ? null : setInterval(() => bar.update(Math.min(total, ctx.session.committedRows())), 200);
   try {
     icebergResult = await consumer.finish();
+    bar?.update(total);
   } catch (err) {
     // Nothing accepted is lost: the records are in the topics, and a later consume commits them exactly once.
     throw new ConsumeError(
@@ -126,6 +134,9 @@ async function consumeIntoIceberg(ctx: AfterPublishContext): Promise<void> {
       { topics: ctx.topics.join(',') },
       { cause: err },
     );
+  } finally {
+    if (tick !== null) clearInterval(tick);
+    bar?.stop();
   }
   ctx.logger.info('committed to Iceberg', { trades_v2: icebergResult.rows_committed.trades_v2, quotes_v2: icebergResult.rows_committed.quotes_v2 });
 }
@@ -138,11 +149,13 @@ async function openBusPublisher(globals: GlobalOptions, logger: Logger, opts: Pu
   const bus = await startBus({ globals, logger, registryUrl: opts.registryUrl });
   let producer: RecordProducer;
   let consumer: BackgroundConsumer | null = null;
+  let committed = 0;
   try {
     producer = await RecordProducer.connect(bus.endpoints, { logger, embedded: bus.embedded, clientId: 'k2-load-asx' });
     if (bus.embedded && opts.consume) {
       consumer = BackgroundConsumer.start(
         embeddedConsumerConfig(globals, bus.endpoints, opts.catalog, { maxRows: LOAD_MAX_ROWS, maxDelayMs: LOAD_MAX_DELAY_MS, topicRefreshMs: 200 }),
+        (event) => (committed += event.rows),
       );
     }
   } catch (err) {
@@ -158,6 +171,7 @@ async function openBusPublisher(globals: GlobalOptions, logger: Logger, opts: Pu
   return {
     bus,
     consumer,
+    committedRows: () => committed,
     sink: {
       send: async (kind, records) => {
         const failed = consumer?.error;
@@ -217,7 +231,7 @@ async function loadAsx(files: string[], flags: LoadAsxFlags, cmd: Command): Prom
   let result: AsxLoadResult;
   try {
     const deadLetter = new DeadLetterFile(globals.dataDir);
-    const bar = progressBar(plan);
+    const bar = plan.totalBytes >= PROGRESS_MIN_BYTES ? progressBar(plan.totalBytes, 'loading ASX |{bar}| {percentage}% {value}/{total} bytes ETA {eta}s') : null;
     try {
       result = await runAsxLoad(plan, {
         sink: session?.sink ?? null,
@@ -265,17 +279,10 @@ async function loadAsx(files: string[], flags: LoadAsxFlags, cmd: Command): Prom
   }
 }
 
-function progressBar(plan: AsxLoadPlan): cliProgress.SingleBar | null {
-  if (!process.stderr.isTTY || plan.totalBytes < PROGRESS_MIN_BYTES) return null;
-  const bar = new cliProgress.SingleBar(
-    {
-      stream: process.stderr,
-      format: 'loading ASX |{bar}| {percentage}% {value}/{total} bytes ETA {eta}s',
-      hideCursor: true,
-      clearOnComplete: false,
-    },
-    cliProgress.Presets.shades_classic,
-  );
-  bar.start(plan.totalBytes, 0);
+/** A progress bar on stderr when it is a terminal; null otherwise. */
+function progressBar(total: number, format: string): cliProgress.SingleBar | null {
+  if (!process.stderr.isTTY) return null;
+  const bar = new cliProgress.SingleBar({ stream: process.stderr, format, hideCursor: true, clearOnComplete: false }, cliProgress.Presets.shades_classic);
+  bar.start(total, 0);
   return bar;
 }
