@@ -185,6 +185,8 @@ function reduceHeaders(pairs: Array<{ key: string | null; value: Buffer | null }
 }
 
 const EMPTY_HEADERS_DONE = 0;
+/** One frozen empty header object shared by every record without headers (k2 never reads or changes headers). */
+const NO_HEADERS: HeaderObject = Object.freeze({});
 
 /**
  * Decodes `count` records from `c` (each: varint length then body). Offsets and
@@ -223,7 +225,7 @@ function decodeRecords(c: Cursor, count: number, ctx: BatchContext, firstOffset:
     const value = c.bytes();
     const headerCount = c.varInt();
     let headers: HeaderObject;
-    if (headerCount === -1 || headerCount === EMPTY_HEADERS_DONE) headers = {};
+    if (headerCount === -1 || headerCount === EMPTY_HEADERS_DONE) headers = NO_HEADERS;
     else if (headerCount < 0) throw UNUSUAL;
     else {
       const pairs = new Array<{ key: string | null; value: Buffer | null }>(headerCount);

@@ -7,6 +7,7 @@
  *   new RecordDecoder(registry: SchemaRegistryClient)
  *   decoder.decode<K extends RecordKind>(kind: K, value: Buffer | null): Promise<RecordOfKind[K]>   // throws UndecodableRecordError
  *   decoder.decodeAll<K>(kind: K, values: readonly (Buffer | null)[]): Promise<DecodeOutcome<RecordOfKind[K]>[]>
+ *   await decoder.prepare(kind, schemaIds); decoder.readsDirectly(kind, id); decoder.decodeSync(kind, value)
  */
 import type avro from 'avsc';
 import type { RecordKind, RecordOfKind } from '../model/record-kind.js';
@@ -20,6 +21,13 @@ export type DecodeOutcome<T> = { ok: true; record: T } | { ok: false; error: Und
 interface ReaderPlan {
   type: avro.Type;
   resolver: object | undefined;
+  /** the writer schema is the reader's, logical types and their attributes included */
+  identical: boolean;
+}
+
+/** A schema's JSON with logical types and their attributes, without docs: equal means the same encoding and meaning. */
+function strictSchema(t: avro.Type): string {
+  return JSON.stringify(t.schema({ exportAttrs: true }), (k, v: unknown) => (k === 'doc' ? undefined : v));
 }
 
 export class RecordDecoder {
@@ -27,7 +35,55 @@ export class RecordDecoder {
   /** Plans that have been built, by kind then schema id: records of a known schema decode without awaiting. */
   private readonly ready = new Map<RecordKind, Map<number, ReaderPlan>>();
 
+  /** Why a schema id could not be planned at the last prepare(), by kind then schema id. */
+  private readonly failed = new Map<RecordKind, Map<number, UndecodableRecordError>>();
+
   constructor(private readonly registry: SchemaRegistryClient) {}
+
+  /** The schema id of a framed value, or -1 when it is not framed (decodeSync then names the error). */
+  static frameSchemaId(value: Buffer | null): number {
+    return value !== null && value.length >= WIRE_HEADER_BYTES && value[0] === MAGIC_BYTE ? value.readUInt32BE(1) : -1;
+  }
+
+  /** Whether a plan for the schema id is built (or known to fail): decodeSync needs no await then. */
+  isPrepared(kind: RecordKind, schemaId: number): boolean {
+    return schemaId < 0 || this.ready.get(kind)?.has(schemaId) === true || this.failed.get(kind)?.has(schemaId) === true;
+  }
+
+  /**
+   * Builds the plans of these schema ids so that decodeSync and readsDirectly work for
+   * them; ids the registry does not know (or that cannot be read as v2) are remembered
+   * as failures until the next prepare. Registry outages throw.
+   */
+  async prepare(kind: RecordKind, schemaIds: Iterable<number>): Promise<void> {
+    let failed = this.failed.get(kind);
+    if (failed === undefined) this.failed.set(kind, (failed = new Map()));
+    for (const id of schemaIds) {
+      if (id < 0 || this.ready.get(kind)?.has(id) === true) continue;
+      failed.delete(id);
+      try {
+        await this.plan(kind, id);
+      } catch (err) {
+        if (err instanceof UndecodableRecordError) failed.set(id, err);
+        else throw err;
+      }
+    }
+  }
+
+  /** True when values of this (prepared) schema id are written with exactly the v2 reader schema (logical types included). */
+  readsDirectly(kind: RecordKind, schemaId: number): boolean {
+    return this.ready.get(kind)?.get(schemaId)?.identical === true;
+  }
+
+  /** decode() for a value whose schema id was prepared; throws UndecodableRecordError. */
+  decodeSync<K extends RecordKind>(kind: K, value: Buffer | null): RecordOfKind[K] {
+    const schemaId = this.schemaIdOf(value);
+    const plan = this.ready.get(kind)?.get(schemaId);
+    if (plan === undefined) {
+      throw this.failed.get(kind)?.get(schemaId) ?? new UndecodableRecordError('unknown-schema', `schema id ${schemaId} was not prepared`, { schemaId });
+    }
+    return this.decodeWith(kind, value as Buffer, schemaId, plan);
+  }
 
   private plan(kind: RecordKind, schemaId: number): Promise<ReaderPlan> {
     const key = `${kind}:${schemaId}`;
@@ -50,9 +106,9 @@ export class RecordDecoder {
         } catch (err) {
           throw new UndecodableRecordError('unknown-schema', `schema id ${schemaId} is not valid Avro: ${(err as Error).message}`, { schemaId });
         }
-        if (writer.equals(reader)) return { type: reader, resolver: undefined };
+        if (writer.equals(reader)) return { type: reader, resolver: undefined, identical: strictSchema(writer) === strictSchema(reader) };
         try {
-          return { type: reader, resolver: reader.createResolver(writer) };
+          return { type: reader, resolver: reader.createResolver(writer), identical: false };
         } catch (err) {
           throw new UndecodableRecordError('incompatible-schema', `writer schema ${schemaId} cannot be read as v2 ${kind}: ${(err as Error).message}`, { schemaId, kind });
         }

@@ -134,16 +134,46 @@ export class CompactIdSet {
   }
 
   add(id: string): this {
+    this.tryAdd(id);
+    return this;
+  }
+
+  /** Adds an id; returns false if it was already in the set. */
+  tryAdd(id: string): boolean {
     const at = this.locate(id, true);
     if (at === null) {
-      if (!this.others.has(id)) {
-        this.others.add(id);
-        this.count++;
-      }
-      return this;
+      if (this.others.has(id)) return false;
+      this.others.add(id);
+      this.count++;
+      return true;
     }
-    if (at.runs!.add(at.n)) this.count++;
-    return this;
+    if (!at.runs!.add(at.n)) return false;
+    this.count++;
+    return true;
+  }
+
+  /** The runs of a prefix (see splitNumberedId), created when `create`. */
+  private runsOf(prefix: string, create: boolean): Runs | null {
+    if (prefix === this.lastPrefix) return this.lastRuns;
+    let runs = this.numbered.get(prefix) ?? null;
+    if (runs === null && create) this.numbered.set(prefix, (runs = new Runs()));
+    if (runs !== null) {
+      this.lastPrefix = prefix;
+      this.lastRuns = runs;
+    }
+    return runs;
+  }
+
+  /** has() of the id `prefix + n`, split as splitNumberedId splits it. */
+  hasNumbered(prefix: string, n: number): boolean {
+    return this.runsOf(prefix, false)?.has(n) ?? false;
+  }
+
+  /** tryAdd() of the id `prefix + n`, split as splitNumberedId splits it. */
+  addNumbered(prefix: string, n: number): boolean {
+    if (!this.runsOf(prefix, true)!.add(n)) return false;
+    this.count++;
+    return true;
   }
 
   /** Number of distinct ids. */
@@ -157,4 +187,31 @@ export class CompactIdSet {
     for (const r of this.numbered.values()) n += r.runs;
     return n;
   }
+}
+
+/** Where the number of a numbered id starts, after splitNumberedId; the number itself. */
+export const numberedId = { prefixEnd: 0, n: 0 };
+
+/**
+ * Splits the UTF-8 id in bytes[s, e) exactly as CompactIdSet splits the same id as
+ * a string (prefix, then the longest suffix of 1..15 digits without a leading zero),
+ * setting numberedId. Returns false when the id is not numbered, or its prefix holds a
+ * byte outside printable ASCII (such ids take the string path, which decides alike).
+ */
+export function splitNumberedId(bytes: Uint8Array, s: number, e: number): boolean {
+  let d = e;
+  while (d > s && bytes[d - 1]! >= 48 && bytes[d - 1]! <= 57) d--;
+  if (d === e) return false;
+  // the digit run is bytes[d, e): take its longest suffix of <= 15 digits that has no leading zero
+  let start = Math.max(d, e - 15);
+  while (start < e - 1 && bytes[start] === 48) start++;
+  for (let i = s; i < start; i++) {
+    const b = bytes[i]!;
+    if (b < 0x20 || b > 0x7e) return false;
+  }
+  let n = 0;
+  for (let i = start; i < e; i++) n = n * 10 + (bytes[i]! - 48);
+  numberedId.prefixEnd = start;
+  numberedId.n = n;
+  return true;
 }

@@ -21,19 +21,23 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { Registry } from 'prom-client';
-import { BusAdmin, BusConsumer, RecordDecoder, SchemaRegistryClient, type BatchControl, type BusBatch, type BusEndpoints, type TopicPartition } from '../bus/index.js';
+import { BusAdmin, BusConsumer, RecordDecoder, SchemaRegistryClient, UndecodableRecordError, type BatchControl, type BusBatch, type BusEndpoints, type TopicPartition } from '../bus/index.js';
 import type { Catalog } from '../iceberg/catalog/catalog.js';
+import type { ColumnBatch, Int64Column } from '../iceberg/column-batch.js';
+import { IcebergError } from '../iceberg/errors.js';
+import { DAY_US, dayOf as dayOfMicros } from '../iceberg/partitioning.js';
 import { IcebergTableReader } from '../iceberg/table-reader.js';
 import { openQuotesWriter, openTradesWriter, type IcebergTableWriter } from '../iceberg/table-writer.js';
-import type { TableName } from '../iceberg/table-definitions.js';
+import { tableDefinition, type TableDefinition, type TableName } from '../iceberg/table-definitions.js';
 import type { Logger } from '../log/logger.js';
 import { errorMessage } from '../model/errors.js';
 import type { QuoteV2 } from '../model/quote.js';
 import { parseTopicName } from '../model/topics.js';
-import { MICROS_PER_DAY } from '../model/time.js';
 import type { TradeV2 } from '../model/trade.js';
 import { createMetricsRegistry } from '../metrics/registry.js';
-import { CommittedIdIndex, dayOf, sliceKey, type IdSlice } from './committed-id-index.js';
+import { v2SchemaString } from '../schema/v2-schemas.js';
+import { AvroColumnDecoder } from './avro-column-decoder.js';
+import { CommittedIdIndex, sliceKey, type IdSlice } from './committed-id-index.js';
 import type { CompactIdSet } from './compact-id-set.js';
 import { CommittedIdLoader } from './committed-id-loader.js';
 import { ConsumerMetrics } from './consumer-metrics.js';
@@ -41,7 +45,8 @@ import { DeadLetterFile } from './dead-letter-file.js';
 import { ConsumeError, FencedCommitError } from './errors.js';
 import { OFFSETS_PROPERTY, getOffset, mergeOffsets, parseOffsets, serializeOffsets, setOffset, type OffsetMap } from './offsets.js';
 import { SequenceTracker } from './sequence-tracker.js';
-import { TableBuffer, tpKey } from './table-buffer.js';
+import { RowIdReader } from './row-id-reader.js';
+import { TableBuffer, idColumnName, tpKey } from './table-buffer.js';
 
 export const DEFAULT_GROUP_ID = 'k2-iceberg';
 /** trades and quotes topics; reference data has no table yet */
@@ -90,19 +95,41 @@ type AnyRecord = TradeV2 | QuoteV2;
 interface TableState {
   name: TableName;
   writer: IcebergTableWriter<AnyRecord>;
-  buffer: TableBuffer<AnyRecord>;
+  buffer: TableBuffer;
+  /** decodes Avro bodies written with the v2 schema straight into the buffer's columns */
+  columns: AvroColumnDecoder;
   flushing: Promise<void>;
   ids: CommittedIdIndex;
 }
 
 const KIND_TABLE: Record<string, TableName> = { trades: 'trades_v2', quotes: 'quotes_v2' };
+/** bytes of the Confluent wire header before the Avro body */
+const WIRE_HEADER = 5;
 
-function recordId(r: AnyRecord): string {
-  return 'trade_id' in r ? r.trade_id : r.quote_id;
+/** The smallest value of a required int64 column's first n rows, or null when n is 0. */
+function oldestValue(col: Int64Column, n: number): bigint | null {
+  let at = -1;
+  let min = Infinity;
+  let exact = true;
+  for (let i = 0; i < n; i++) {
+    if (!col.isSafe(i)) exact = false;
+    const v = col.numberAt(i);
+    if (v < min) {
+      min = v;
+      at = i;
+    }
+  }
+  if (at < 0) return null;
+  if (exact) return col.values[at]!;
+  let best = col.values[0]!;
+  for (let i = 1; i < n; i++) if (col.values[i]! < best) best = col.values[i]!;
+  return best;
 }
 
-function sliceOf(r: AnyRecord): IdSlice {
-  return { exchange: r.exchange, symbol: r.symbol, day: dayOf(r.timestamp) };
+const TABLE_KIND: Record<TableName, 'trades' | 'quotes'> = { trades_v2: 'trades', quotes_v2: 'quotes' };
+
+function newBuffer(name: TableName): TableBuffer {
+  return new TableBuffer(tableDefinition(name) as TableDefinition<object>);
 }
 
 export class IcebergConsumer {
@@ -125,6 +152,9 @@ export class IcebergConsumer {
   private stopped = false;
   private fatal: Error | null = null;
   private readonly summary: ConsumeSummary;
+  private lastSequenceExchange = '';
+  private lastSequenceSymbol = '';
+  private lastSequenceKey = '';
 
   private constructor(
     private readonly opts: IcebergConsumerOptions,
@@ -141,7 +171,11 @@ export class IcebergConsumer {
     const state = (name: TableName, writer: IcebergTableWriter<AnyRecord>): TableState => ({
       name,
       writer,
-      buffer: new TableBuffer(),
+      buffer: newBuffer(name),
+      columns: new AvroColumnDecoder(
+        v2SchemaString(TABLE_KIND[name]),
+        tableDefinition(name).columns.map((c) => c.name),
+      ),
       flushing: Promise.resolve(),
       ids: new CommittedIdIndex((slices) => idLoader.load(name, slices)),
     });
@@ -210,7 +244,7 @@ export class IcebergConsumer {
   /** After a rebalance: drop what was buffered and resume every partition from the table. */
   private async onAssigned(assignment: TopicPartition[]): Promise<void> {
     for (const t of Object.values(this.tables)) {
-      t.buffer = new TableBuffer();
+      t.buffer = newBuffer(t.name);
       t.ids.clear();
     }
     const tableOffsets = new Map<TableName, OffsetMap>();
@@ -251,36 +285,66 @@ export class IcebergConsumer {
     const parsed = parseTopicName(batch.topic);
     if (table === null || parsed === null) return;
     const kind = parsed.kind as 'trades' | 'quotes';
-    const outcomes = await this.decoder.decodeAll(
-      kind,
-      batch.messages.map((m) => m.value),
-    );
-    if (ctl.isStale() || this.stopped) return;
+    const messages = batch.messages;
+    // The only await: plans for schema ids not seen before. Rows are then decoded and
+    // buffered synchronously, so a flush never sees a buffer half-filled by this batch.
+    let unprepared: Set<number> | undefined;
+    let lastId = -2;
+    for (const m of messages) {
+      const id = RecordDecoder.frameSchemaId(m.value);
+      if (id === lastId) continue;
+      lastId = id;
+      if (!this.decoder.isPrepared(kind, id)) (unprepared ??= new Set()).add(id);
+    }
+    if (unprepared !== undefined) {
+      await this.decoder.prepare(kind, unprepared);
+      if (ctl.isStale() || this.stopped) return;
+    }
     const buffer = table.buffer;
+    const rows = buffer.batch;
+    const columns = table.columns;
     let accepted = 0;
-    for (let i = 0; i < outcomes.length; i++) {
-      const o = outcomes[i]!;
-      const m = batch.messages[i]!;
-      if (!o.ok) {
-        this.deadLetter(batch.topic, batch.partition, m.offset, m.key, m.value, o.error.reason, errorMessage(o.error));
-        continue;
+    let directId = -2;
+    let direct = false;
+    for (let i = 0; i < messages.length; i++) {
+      const m = messages[i]!;
+      const value = m.value;
+      const schemaId = RecordDecoder.frameSchemaId(value);
+      if (schemaId !== directId) {
+        directId = schemaId;
+        direct = schemaId >= 0 && this.decoder.readsDirectly(kind, schemaId);
       }
-      const r = o.record as AnyRecord;
-      if (!buffer.add(r.exchange, r.symbol, recordId(r), r)) {
+      if (!direct || !columns.decode(rows, value!, WIRE_HEADER, value!.length)) {
+        const malformed = direct ? columns.malformedReason : null;
+        if (malformed !== null) {
+          this.deadLetter(batch.topic, batch.partition, m.offset, m.key, value, 'avro', `cannot decode Avro body: ${malformed}`);
+          continue;
+        }
+        // the generic path: another schema version, or anything the column decoder leaves to it
+        try {
+          rows.stageRow(this.decoder.decodeSync(kind, value));
+        } catch (err) {
+          if (err instanceof UndecodableRecordError) this.deadLetter(batch.topic, batch.partition, m.offset, m.key, value, err.reason, errorMessage(err));
+          else if (err instanceof IcebergError) this.deadLetter(batch.topic, batch.partition, m.offset, m.key, value, 'invalid', errorMessage(err));
+          else throw err;
+          continue;
+        }
+      }
+      if (!buffer.acceptStaged()) {
         this.metrics.duplicatesDropped.inc({ table: table.name, where: 'batch' });
         this.summary.duplicates_dropped++;
         continue;
       }
       accepted++;
-      if (kind === 'trades' && r.source_sequence !== null) this.observeSequence(r as TradeV2);
+      if (kind === 'trades') this.observeSequence(rows, rows.length - 1);
     }
-    const first = batch.messages[0]!.offset;
-    const next = batch.messages[batch.messages.length - 1]!.offset + 1n;
+    const first = messages[0]!.offset;
+    const next = messages[messages.length - 1]!.offset + 1n;
     buffer.noteMessages(batch.topic, batch.partition, first, next, performance.now());
-    this.summary.records_consumed += batch.messages.length;
-    this.metrics.recordsConsumed.inc({ topic: batch.topic }, batch.messages.length);
+    this.summary.records_consumed += messages.length;
+    this.metrics.recordsConsumed.inc({ topic: batch.topic }, messages.length);
     this.metrics.lag.set({ topic: batch.topic, partition: String(batch.partition) }, Number(batch.highWatermark - next));
-    if (accepted > 0 && buffer.rows.length >= this.maxRows) {
+    if (accepted > 0 && buffer.length >= this.maxRows) {
       // Double buffering: the full buffer is written and committed while the next one
       // fills; fetching waits only if the flush before this one is still running.
       const previous = table.flushing;
@@ -289,20 +353,28 @@ export class IcebergConsumer {
     }
   }
 
-  private observeSequence(t: TradeV2): void {
-    const key = `${t.exchange}|${t.symbol}`;
-    const ev = this.sequences.observe(key, t.source_sequence!);
+  /** Gap detection on source_sequence per (exchange, symbol), for trade row i. */
+  private observeSequence(rows: ColumnBatch, i: number): void {
+    const seq = rows.int64('source_sequence');
+    if (seq.isNull(i)) return;
+    const exchange = rows.codes('exchange').valueAt(i) as string;
+    const symbol = rows.codes('symbol').valueAt(i) as string;
+    const key = exchange === this.lastSequenceExchange && symbol === this.lastSequenceSymbol ? this.lastSequenceKey : `${exchange}|${symbol}`;
+    this.lastSequenceExchange = exchange;
+    this.lastSequenceSymbol = symbol;
+    this.lastSequenceKey = key;
+    const ev = this.sequences.observe(key, seq.values[i]!);
     if (ev.kind === 'in_order') return;
     this.metrics.sequenceEvents.inc({ kind: ev.kind });
     if (ev.kind === 'gap') {
       this.metrics.sequenceMissing.inc(Number(ev.missing));
       this.summary.sequence_gaps++;
       this.summary.sequence_missing = (BigInt(this.summary.sequence_missing) + ev.missing).toString();
-      this.log.warn('sequence gap', { exchange: t.exchange, symbol: t.symbol, from: ev.from, to: ev.to, missing: ev.missing });
+      this.log.warn('sequence gap', { exchange, symbol, from: ev.from, to: ev.to, missing: ev.missing });
     } else if (ev.kind === 'out_of_order') {
-      this.log.warn('sequence out of order', { exchange: t.exchange, symbol: t.symbol, sequence: ev.sequence, last: ev.last });
+      this.log.warn('sequence out of order', { exchange, symbol, sequence: ev.sequence, last: ev.last });
     } else {
-      this.log.debug('sequence duplicate', { exchange: t.exchange, symbol: t.symbol, sequence: ev.sequence });
+      this.log.debug('sequence duplicate', { exchange, symbol, sequence: ev.sequence });
     }
   }
 
@@ -346,41 +418,63 @@ export class IcebergConsumer {
   private async doFlush(t: TableState): Promise<void> {
     const buf = t.buffer;
     if (buf.isEmpty) return;
-    t.buffer = new TableBuffer();
+    t.buffer = newBuffer(t.name);
     const started = performance.now();
+    const batch = buf.batch;
+    const n = batch.length;
     // Group the rows by (exchange, symbol, day) once; each group is checked against that
     // slice's committed ids (the anti-join), and its ids are added after the commit.
-    const groups = new Map<string, { slice: IdSlice; rows: AnyRecord[] }>();
+    const exchanges = batch.codes('exchange');
+    const symbols = batch.codes('symbol');
+    const ts = batch.int64('timestamp');
+    const idCol = batch.text(idColumnName(batch.def));
+    const groups = new Map<string, { slice: IdSlice; rows: number[] }>();
     // consecutive rows nearly always share a slice: reuse the last group while the
-    // exchange and symbol match and the timestamp falls in its day
-    let last: { slice: IdSlice; rows: AnyRecord[] } | undefined;
-    let dayStart = 0n;
-    let dayEnd = 0n;
-    for (const r of buf.rows) {
-      if (last !== undefined && r.symbol === last.slice.symbol && r.exchange === last.slice.exchange && r.timestamp >= dayStart && r.timestamp < dayEnd) {
-        last.rows.push(r);
+    // exchange and symbol codes match and the timestamp falls in its day
+    let last: { slice: IdSlice; rows: number[] } | undefined;
+    let lastEx = -1;
+    let lastSym = -1;
+    let dayStart = 0;
+    let dayEnd = 0;
+    for (let i = 0; i < n; i++) {
+      const ex = exchanges.codes[i]!;
+      const sym = symbols.codes[i]!;
+      const safe = ts.isSafe(i);
+      const micros = safe ? ts.numberAt(i) : 0;
+      if (last !== undefined && safe && ex === lastEx && sym === lastSym && micros >= dayStart && micros < dayEnd) {
+        last.rows.push(i);
         continue;
       }
-      const slice = sliceOf(r);
+      const day = safe ? Math.floor(micros / DAY_US) : dayOfMicros(ts.values[i]!);
+      const slice: IdSlice = { exchange: exchanges.values[ex - 1] as string, symbol: symbols.values[sym - 1] as string, day };
       const key = sliceKey(slice);
       let g = groups.get(key);
       if (g === undefined) groups.set(key, (g = { slice, rows: [] }));
-      g.rows.push(r);
+      g.rows.push(i);
       last = g;
-      dayStart = BigInt(slice.day) * MICROS_PER_DAY;
-      dayEnd = dayStart + MICROS_PER_DAY;
+      lastEx = ex;
+      lastSym = sym;
+      dayStart = day * DAY_US;
+      dayEnd = dayStart + DAY_US;
     }
     await t.ids.prepare([...groups.values()].map((g) => g.slice));
     const prepared = performance.now();
-    const rows: AnyRecord[] = [];
-    const accepted: Array<{ ids: CompactIdSet | undefined; rows: AnyRecord[] }> = [];
+    const keep = new Uint8Array(n).fill(1);
+    const reader = new RowIdReader();
+    let known = 0;
+    const accepted: Array<{ ids: CompactIdSet; rows: number[] }> = [];
     for (const g of groups.values()) {
       const ids = t.ids.idsOf(g.slice);
-      const fresh = ids === undefined ? g.rows : g.rows.filter((r) => !ids.has(recordId(r)));
-      accepted.push({ ids, rows: fresh });
-      for (const r of fresh) rows.push(r);
+      if (ids === undefined) continue;
+      for (const i of g.rows) {
+        if (reader.isIn(ids, idCol, i)) {
+          keep[i] = 0;
+          known++;
+        }
+      }
+      accepted.push({ ids, rows: g.rows });
     }
-    const known = buf.rows.length - rows.length;
+    const rows = known > 0 ? batch.select(keep) : batch;
     if (known > 0) {
       this.metrics.duplicatesDropped.inc({ table: t.name, where: 'table' }, known);
       this.summary.duplicates_dropped += known;
@@ -390,7 +484,7 @@ export class IcebergConsumer {
     let result;
     let written = prepared;
     try {
-      const entries = await t.writer.writeDataFiles(rows);
+      const entries = await t.writer.writeBatchFiles(rows);
       written = performance.now();
       result = await t.writer.commitDataFiles(entries, {
         properties: (base) => {
@@ -419,10 +513,9 @@ export class IcebergConsumer {
       throw new ConsumeError(`commit to ${t.name} failed: ${errorMessage(err)}`, { table: t.name }, { cause: err });
     }
     const durationMs = performance.now() - started;
-    for (const a of accepted) if (a.ids !== undefined) for (const r of a.rows) a.ids.add(recordId(r));
+    for (const a of accepted) for (const i of a.rows) if (keep[i] === 1) reader.addTo(a.ids, idCol, i);
     for (const [topic, parts] of buf.pending) for (const [p, o] of parts) setOffset(this.committed, topic, p, o);
-    let oldest: bigint | null = null;
-    for (const r of rows) if (oldest === null || r.ingestion_timestamp < oldest) oldest = r.ingestion_timestamp;
+    const oldest = oldestValue(rows.int64('ingestion_timestamp'), rows.length);
     this.summary.rows_committed[t.name] += rows.length;
     this.summary.commits++;
     this.metrics.rowsCommitted.inc({ table: t.name }, rows.length);

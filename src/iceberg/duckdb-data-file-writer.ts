@@ -7,10 +7,13 @@
  * DECIMAL(18,8), timestamptz as INT64 TIMESTAMP(MICROS, isAdjustedToUTC=true).
  * Decimals and timestamps go in as bigints and never pass through JS numbers.
  *
- * Hot path (see docs/decisions.md): scalar columns are filled through the node
- * bindings from typed arrays (duckdb-vector-fill.ts); low-cardinality strings and
- * string lists become per-batch dictionary codes; unique strings are packed per chunk;
- * vendor_data maps become per-batch dictionary codes when few, JSON text otherwise;
+ * Hot path (see docs/decisions.md): rows arrive column by column (ColumnBatch: typed
+ * arrays, per-batch dictionary codes, UTF-8 arenas); a chunk of a fixed-width column is
+ * one native copy (duckdb-vector-fill.ts); low-cardinality strings, string lists and
+ * (when few) vendor_data maps are staged as codes into a SQL list literal; unique
+ * strings are packed per chunk (one string per chunk straight from the arena); maps
+ * travel as a shape code (their keys, from a list literal) plus their values packed
+ * the same way and split back in SQL;
  * partitions whose rows already arrive in sort order are written without a sort.
  */
 import { randomUUID } from 'node:crypto';
@@ -19,24 +22,23 @@ import { dirname, join } from 'node:path';
 import {
   DuckDBDataChunk,
   DuckDBInstance,
-  DuckDBListValue,
-  DuckDBMapValue,
   type DuckDBAppender,
   type DuckDBConnection,
   type DuckDBType,
-  type DuckDBVector,
 } from '@duckdb/node-api';
 import duckdb from '@duckdb/node-bindings';
 import { STATUS_ADDED, type DataFile, type ManifestEntry, type PartitionValues } from './data-file.js';
 import { metricsFromStats, statsByPath } from './duckdb-stats.js';
 import { IcebergError } from './errors.js';
-import { dayOf, partitionPath } from './partitioning.js';
-import { fillInt32, fillInt64, fillVarchar, int32Scratch, type FillTarget } from './duckdb-vector-fill.js';
+import { DAY_US, dayOf, partitionPath } from './partitioning.js';
+import { CodeColumn, ColumnBatch, Int64Column, MapColumn, TextColumn } from './column-batch.js';
+import { fillCodes, fillInt32, fillInt64, fillMap, fillText } from './duckdb-vector-fill.js';
 import { SortOrderCheck } from './sort-order-check.js';
 import { pathToUri, uriToPath } from './paths.js';
 import type { ColumnDef, TableDefinition } from './table-definitions.js';
 
 const CHUNK_ROWS = 2048;
+
 /** Rows per Parquet row group: DuckDB's default, about 1-4 MB of compressed trades. */
 export const ROW_GROUP_ROWS = 122_880;
 
@@ -73,76 +75,7 @@ export function fieldIdsLiteral(columns: readonly ColumnDef[]): string {
   return `{${parts.join(', ')}}`;
 }
 
-type Setter = (vector: DuckDBVector, index: number, value: unknown) => void;
-
-interface ItemVector {
-  setItem(i: number, x: unknown): void;
-}
-
-/**
- * Writes one nested value (a list or map that is not dictionary-coded) through the
- * node-api vector wrappers. Scalar columns go through duckdb-vector-fill.ts instead.
- */
-function nestedSetterFor(c: ColumnDef): Setter {
-  const set = (v: DuckDBVector, i: number, x: unknown): void => (v as unknown as ItemVector).setItem(i, x);
-  if (c.kind === 'string_list') return (v, i, x) => set(v, i, x === null || x === undefined ? null : new DuckDBListValue(x as string[]));
-  return (v, i, x) =>
-    set(
-      v,
-      i,
-      x === null || x === undefined ? null : new DuckDBMapValue(Object.entries(x as Record<string, string>).map(([key, value]) => ({ key, value }))),
-    );
-}
-
-/** Per-batch dictionary of a low-cardinality column: value -> 1-based code. */
-class Dictionary {
-  readonly codes = new Map<string, number>();
-  readonly values: unknown[] = [];
-
-  private lastValue: unknown = undefined;
-  private lastCode = 0;
-  private emptyListCode = 0;
-  private readonly singles = new Map<string, number>();
-
-  private add(value: unknown, key: string): number {
-    let code = this.codes.get(key);
-    if (code === undefined) {
-      this.values.push(value);
-      code = this.values.length;
-      this.codes.set(key, code);
-    }
-    return code;
-  }
-
-  /** The 1-based code of a string (or string list) value. */
-  code(value: unknown, c: ColumnDef): number {
-    if (value === this.lastValue) return this.lastCode;
-    if (c.kind === 'string_list') {
-      // lists of 0 or 1 elements (nearly all trade_conditions) are looked up without building a key
-      const l = value as string[];
-      if (l.length === 0) return (this.emptyListCode ||= this.add(value, dictKey(c, value)));
-      if (l.length === 1) {
-        let code = this.singles.get(l[0]!);
-        if (code === undefined) {
-          code = this.add(value, dictKey(c, value));
-          this.singles.set(l[0]!, code);
-        }
-        return code;
-      }
-    }
-    const code = this.add(value, dictKey(c, value));
-    if (typeof value === 'string') {
-      this.lastValue = value;
-      this.lastCode = code;
-    }
-    return code;
-  }
-}
-
-function dictKey(c: ColumnDef, x: unknown): string {
-  return c.kind === 'string_list' ? (x as string[]).join('\u0000') + `\u0000${(x as string[]).length}` : (x as string);
-}
-
+/** A SQL list literal of a coded column's dictionary (1-based codes index it). */
 function listLiteral(c: ColumnDef, values: readonly unknown[]): string {
   if (c.kind === 'string_list') {
     const items = values.map((l) => `[${(l as string[]).map(sqlString).join(', ')}]`);
@@ -151,65 +84,81 @@ function listLiteral(c: ColumnDef, values: readonly unknown[]): string {
   return `CAST([${values.map((v) => sqlString(v as string)).join(', ')}] AS VARCHAR[])`;
 }
 
-class MapTrieNode {
-  readonly next = new Map<string, Map<string, MapTrieNode>>();
-  /** 1-based code of the map ending here, 0 if none */
-  code = 0;
-}
-
-/** At most this many distinct maps per batch are dictionary-coded (a SQL list literal). */
+/** At most this many distinct maps per batch travel as a dictionary (a SQL list literal of maps). */
 const MAX_MAP_DICT = 512;
 
 /**
- * Per-batch dictionary of map<string,string> values (e.g. ASX vendor_data, which
- * takes few distinct values): each row carries an int code into a list literal of
- * MAP values, instead of JSON text that DuckDB parses per row.
+ * How a batch's map column travels in the lean stage: as codes into a list literal of
+ * its few distinct maps; as shape codes plus values packed per chunk (U+001E between
+ * a row's values) and split back in SQL; or, when a value holds a separator, as JSON text.
  */
-class MapDictionary {
-  private constructor(
-    readonly codes: Int32Array,
-    private readonly values: Record<string, string>[],
-  ) {}
+type MapPlan = { mode: 'dictionary'; codes: Int32Array<ArrayBuffer>; literal: string } | { mode: 'split'; literal: string } | { mode: 'json' };
 
-  /** Codes for every row (0 = null), or undefined when the batch has too many distinct maps. */
-  static tryBuild(rows: readonly unknown[], get: (row: unknown) => unknown): MapDictionary | undefined {
-    const codes = new Int32Array(rows.length);
-    const values: Record<string, string>[] = [];
-    // a trie over (key, value) pairs in iteration order: no per-row string building
-    const root = new MapTrieNode();
-    for (let i = 0; i < rows.length; i++) {
-      const m = get(rows[i]) as Record<string, unknown> | null | undefined;
-      if (m === null || m === undefined) continue;
-      let node = root;
-      for (const k in m) {
-        const v = m[k];
-        if (typeof v !== 'string') return undefined;
-        let byValue = node.next.get(k);
-        if (byValue === undefined) {
-          byValue = new Map();
-          node.next.set(k, byValue);
-        }
-        let child = byValue.get(v);
-        if (child === undefined) {
-          child = new MapTrieNode();
-          byValue.set(v, child);
-        }
-        node = child;
-      }
-      if (node.code === 0) {
-        if (values.length >= MAX_MAP_DICT) return undefined;
-        values.push(m as Record<string, string>);
-        node.code = values.length;
-      }
-      codes[i] = node.code;
+function mapLiteral(m: Record<string, string>): string {
+  return `MAP {${Object.entries(m).map(([k, v]) => `${sqlString(k)}: ${sqlString(v)}`).join(', ')}}`;
+}
+
+function planMaps(col: MapColumn, rows: number): MapPlan {
+  const codes = new Int32Array(rows);
+  const byKey = new Map<string, number>();
+  const maps: string[] = [];
+  let dictionary = true;
+  for (let i = 0; i < rows && dictionary; i++) {
+    const shape = col.shapeCodes[i]!;
+    if (shape === 0) continue;
+    const first = col.entryStart(i);
+    const last = col.rowEnds[i]!;
+    let key = `${shape}:${col.bytes.toString('latin1', col.valueStart(first), col.valueStart(last))}`;
+    for (let k = first; k < last; k++) key += `:${col.valueEnds[k]! - col.valueStart(k)}`;
+    let code = byKey.get(key);
+    if (code === undefined) {
+      if (maps.length >= MAX_MAP_DICT) dictionary = false;
+      maps.push(mapLiteral(col.valueAt(i)!));
+      code = maps.length;
+      byKey.set(key, code);
     }
-    return new MapDictionary(codes, values);
+    codes[i] = code;
   }
+  if (dictionary) return { mode: 'dictionary', codes, literal: `CAST([${maps.join(', ')}] AS MAP(VARCHAR, VARCHAR)[])` };
+  if (col.hasSeparator) return { mode: 'json' };
+  return { mode: 'split', literal: `CAST([${col.shapes.map((keys) => `[${keys.map(sqlString).join(', ')}]`).join(', ')}] AS VARCHAR[][])` };
+}
 
-  listLiteral(): string {
-    const maps = this.values.map((m) => `MAP {${Object.entries(m).map(([k, v]) => `${sqlString(k)}: ${sqlString(v)}`).join(', ')}}`);
-    return `CAST([${maps.join(', ')}] AS MAP(VARCHAR, VARCHAR)[])`;
+let packScratch = Buffer.allocUnsafe(1 << 16);
+
+/** The packed text of rows [start, start+n) of a map column under its plan (rows joined by U+001F). */
+function packedMaps(col: MapColumn, plan: MapPlan, start: number, n: number): string {
+  if (plan.mode === 'dictionary') return ''; // coded in the lean table; one empty value (unnest pads the shorter lists with NULL)
+  if (plan.mode === 'json') {
+    const values = new Array<string>(n);
+    for (let i = 0; i < n; i++) {
+      const m = col.valueAt(start + i);
+      values[i] = m === null ? '' : JSON.stringify(m);
+    }
+    return values.join('\u001f');
   }
+  const first = col.entryStart(start);
+  const end = col.entryStart(start + n);
+  const need = col.valueStart(end) - col.valueStart(first) + (end - first) + n;
+  if (packScratch.length < need) packScratch = Buffer.allocUnsafe(Math.max(need, packScratch.length * 2));
+  const out = packScratch;
+  let at = 0;
+  for (let i = 0; i < n; i++) {
+    const r = start + i;
+    if (i > 0) out[at++] = 0x1f;
+    const s = col.entryStart(r);
+    const e = col.rowEnds[r]!;
+    for (let k = s; k < e; k++) {
+      if (k > s) out[at++] = 0x1e;
+      at += col.bytes.copy(out, at, col.valueStart(k), col.valueEnds[k]!);
+    }
+  }
+  return out.toString('utf8', 0, at);
+}
+
+interface ItemVector {
+  setItem(i: number, x: unknown): void;
+  flush(): void;
 }
 
 export interface WrittenDataFile {
@@ -236,30 +185,26 @@ interface Stage {
   columns: number[];
   appender?: DuckDBAppender;
   types: DuckDBType[];
-  /** INTEGER columns after _k2_part: the dictionary codes of the packed map columns (lean stage) */
+  /** INTEGER columns after _k2_part: the codes of the packed map columns (lean stage) */
   extra?: string[];
 }
 
 /** One writer per table; not safe for concurrent calls (callers serialise per table). */
 export class DuckDBDataFileWriter<R extends object> {
-  private readonly setters: Setter[];
-  private readonly targets: FillTarget[];
-  /** per-column property readers compiled with a literal key (a monomorphic load, not a keyed one) */
-  private readonly getters: ((row: unknown) => unknown)[];
-  /** dictionaries of the batch being staged, by column index */
-  private dicts: (Dictionary | undefined)[] = [];
   /**
    * Unique required strings (message_id, trade_id) and vendor_data maps cost one or more
    * native calls per value when set element by element. They are instead "packed":
-   * joined per chunk with U+001F (maps as JSON text) into one value of a side table,
+   * joined per chunk with U+001F (a map's values joined by U+001E) into one value of a side table,
    * split back in SQL and lined up with the lean staging table by POSITIONAL JOIN.
    * A batch where such a string contains U+001F uses the full staging table instead.
    */
   private readonly packed: number[];
-  /** packed map columns (vendor_data): dictionary-coded per batch when few distinct maps, else JSON text */
+  /** packed map columns (vendor_data): a code column in the lean stage (_k2_m<j>), values in the side table */
   private readonly packedMaps: number[];
-  /** per column index: this batch's map dictionary, if the batch's maps were few enough */
-  private mapDicts: (MapDictionary | undefined)[] = [];
+  /** how each packed map column of this batch travels, by column index */
+  private mapPlans: (MapPlan | undefined)[] = [];
+  /** per column index: this batch's SQL list literal of its dictionary (coded columns) */
+  private literals: (string | undefined)[] = [];
   private readonly full: Stage;
   private readonly lean: Stage;
   private blobs = `blobs_${randomUUID().replace(/-/g, '')}`;
@@ -274,14 +219,11 @@ export class DuckDBDataFileWriter<R extends object> {
     private readonly instance: DuckDBInstance,
     private readonly conn: DuckDBConnection,
   ) {
-    this.setters = def.columns.map(nestedSetterFor);
-    this.targets = def.columns.map((c) => ({ table: def.name, column: c.name, required: c.required }));
-    this.getters = def.columns.map((c) => new Function('r', `return r[${JSON.stringify(c.name)}];`) as (row: unknown) => unknown);
     this.packed = def.columns.flatMap((c, i) => ((c.kind === 'string' && c.required && !c.lowCardinality) || c.kind === 'string_map' ? [i] : []));
+    this.packedMaps = this.packed.filter((i) => def.columns[i]!.kind === 'string_map');
     const id = randomUUID().replace(/-/g, '');
     const all = def.columns.map((_, i) => i);
     this.full = { table: `staging_${id}`, columns: all, types: [] };
-    this.packedMaps = this.packed.filter((i) => def.columns[i]!.kind === 'string_map');
     this.lean = { table: `lean_${id}`, columns: all.filter((i) => !this.packed.includes(i)), types: [], extra: this.packedMaps.map((_, j) => `_k2_m${j}`) };
   }
 
@@ -323,31 +265,45 @@ export class DuckDBDataFileWriter<R extends object> {
    */
   async writeRows(rows: readonly R[], tableLocation: string): Promise<ManifestEntry[]> {
     if (rows.length === 0) return [];
+    return this.writeBatch(ColumnBatch.fromRows(this.def as TableDefinition<object>, rows), tableLocation);
+  }
+
+  /** As writeRows, for rows already held column by column. */
+  async writeBatch(batch: ColumnBatch, tableLocation: string): Promise<ManifestEntry[]> {
+    const rows = batch.length;
+    if (rows === 0) return [];
     // Group by (exchange, day) without allocating per row.
-    const byExchange = new Map<string, Map<number, number>>();
+    const exchanges = batch.codes('exchange');
+    const symbols = batch.codes('symbol');
+    const ts = batch.int64('timestamp');
+    const byExchange = new Map<number, Map<number, number>>();
     const groups: PartitionValues[] = [];
-    const parts = new Int32Array(rows.length);
+    const parts = new Int32Array(rows);
     // Whether each partition's rows already arrive in sort order (symbol, timestamp): then
     // the COPY keeps the staged order instead of sorting (an ASX file, one symbol's feed).
     const order = new SortOrderCheck();
-    for (let i = 0; i < rows.length; i++) {
-      const r = rows[i] as unknown as { timestamp: bigint; exchange: string; symbol: string };
-      const day = dayOf(r.timestamp);
-      let days = byExchange.get(r.exchange);
-      if (days === undefined) {
-        days = new Map();
-        byExchange.set(r.exchange, days);
+    let lastExchange = -1;
+    let lastDays: Map<number, number> | undefined;
+    for (let i = 0; i < rows; i++) {
+      const ex = exchanges.canonicalCode(exchanges.codes[i]!);
+      const day = ts.isSafe(i) ? Math.floor(ts.numberAt(i) / DAY_US) : dayOf(ts.values[i]!);
+      let days = lastDays;
+      if (ex !== lastExchange) {
+        days = byExchange.get(ex);
+        if (days === undefined) byExchange.set(ex, (days = new Map()));
+        lastExchange = ex;
+        lastDays = days;
       }
-      let g = days.get(day);
+      let g = days!.get(day);
       if (g === undefined) {
         g = groups.length;
-        groups.push({ timestamp_day: day, exchange: r.exchange });
-        days.set(day, g);
+        groups.push({ timestamp_day: day, exchange: exchanges.values[ex - 1] as string });
+        days!.set(day, g);
       }
       parts[i] = g;
-      order.observe(g, r.symbol, r.timestamp);
+      order.observeWords(g, symbols.values[symbols.codes[i]! - 1] as string, ts.words[2 * i + 1]!, ts.words[2 * i]!);
     }
-    await this.appendRows(rows, parts);
+    await this.appendBatch(batch, parts);
     const stage = this.stage;
     const entries: ManifestEntry[] = [];
     try {
@@ -372,107 +328,70 @@ export class DuckDBDataFileWriter<R extends object> {
   private columnList(): string {
     return this.def.columns
       .map((c, i) => {
-        const d = this.dicts[i];
+        const literal = this.literals[i];
         if (this.packedMode && this.packed.includes(i)) {
           const packedName = q(`_s_${c.name}`);
-          // maps travel as JSON text ('' = null); JSON.stringify escapes U+001F, so it never clashes with the separator
-          const mapDict = this.mapDicts[i];
-          if (mapDict !== undefined) return `${mapDict.listLiteral()}[_k2_m${this.packedMaps.indexOf(i)}] AS ${q(c.name)}`;
-          return c.kind === 'string_map'
-            ? `CASE WHEN ${packedName} = '' THEN NULL ELSE CAST(CAST(${packedName} AS JSON) AS MAP(VARCHAR, VARCHAR)) END AS ${q(c.name)}`
-            : `${packedName} AS ${q(c.name)}`;
+          const plan = this.mapPlans[i];
+          if (plan === undefined) return `${packedName} AS ${q(c.name)}`;
+          const code = `_k2_m${this.packedMaps.indexOf(i)}`;
+          if (plan.mode === 'dictionary') return `${plan.literal}[${code}] AS ${q(c.name)}`;
+          if (plan.mode === 'json') return `CASE WHEN ${packedName} = '' THEN NULL ELSE CAST(CAST(${packedName} AS JSON) AS MAP(VARCHAR, VARCHAR)) END AS ${q(c.name)}`;
+          const shape = `${plan.literal}[${code}]`;
+          return `CASE WHEN ${code} IS NULL THEN NULL WHEN len(${shape}) = 0 THEN MAP {}::MAP(VARCHAR, VARCHAR) ELSE MAP(${shape}, string_split(${packedName}, chr(30))) END AS ${q(c.name)}`;
         }
-        return d === undefined ? q(c.name) : `${listLiteral(c, d.values)}[${q(c.name)}] AS ${q(c.name)}`;
+        return literal === undefined ? q(c.name) : `${literal}[${q(c.name)}] AS ${q(c.name)}`;
       })
       .join(', ');
   }
 
-  private async appendRows(rows: readonly R[], parts: Int32Array): Promise<void> {
+  private async appendBatch(batch: ColumnBatch, parts: Int32Array<ArrayBuffer>): Promise<void> {
     const cols = this.def.columns;
-    this.dicts = cols.map((c) => (c.lowCardinality ? new Dictionary() : undefined));
-    this.packedMode =
-      this.packed.length > 0 &&
-      this.packed.every(
-        (c) =>
-          cols[c]!.kind === 'string_map' ||
-          rows.every((r) => {
-            const x = (r as Record<string, unknown>)[cols[c]!.name];
-            return typeof x === 'string' && !x.includes('\u001f');
-          }),
-      );
-    this.mapDicts = cols.map((_, i) => (this.packedMode && this.packedMaps.includes(i) ? MapDictionary.tryBuild(rows, this.getters[i]!) : undefined));
-    this.blobbed = this.packedMode && this.packed.some((c) => this.mapDicts[c] === undefined);
+    const bcols = batch.columns;
+    const rows = batch.length;
+    this.packedMode = this.packed.length > 0 && this.packed.every((c) => !(bcols[c] instanceof TextColumn) || !bcols[c].hasSeparator);
+    this.literals = bcols.map((bc) => (bc instanceof CodeColumn ? listLiteral(bc.def, bc.values) : undefined));
+    this.mapPlans = bcols.map((bc) => (this.packedMode && bc instanceof MapColumn ? planMaps(bc, rows) : undefined));
+    this.blobbed = this.packedMode;
     const stage = this.stage;
     const appender = await this.appenderOf(stage);
     if (this.blobbed) this.blobAppender ??= await this.conn.createAppender(this.blobs);
     const blobTypes = this.blobbed ? Array.from({ length: this.blobAppender!.columnCount }, (_, i) => this.blobAppender!.columnType(i)) : [];
     const nCols = stage.columns.length;
     try {
-      for (let start = 0; start < rows.length; start += CHUNK_ROWS) {
-        const n = Math.min(CHUNK_ROWS, rows.length - start);
+      for (let start = 0; start < rows; start += CHUNK_ROWS) {
+        const n = Math.min(CHUNK_ROWS, rows - start);
         const chunk = DuckDBDataChunk.create(stage.types, n);
         for (let k = 0; k < nCols; k++) {
-          const c = stage.columns[k]!;
-          const col = cols[c]!;
-          const get = this.getters[c]!;
-          const dict = this.dicts[c];
-          const target = this.targets[c]!;
-          if (dict !== undefined) {
-            const codes = int32Scratch();
-            for (let i = 0; i < n; i++) {
-              const x = get(rows[start + i]);
-              if (x === null || x === undefined) {
-                if (col.required) this.missing(col, start + i);
-                codes[i] = 0;
-              } else codes[i] = dict.code(x, col);
-            }
-            fillInt32(duckdb.data_chunk_get_vector(chunk.chunk, k), codes, n, true);
-          } else if (col.kind === 'decimal' || col.kind === 'timestamptz' || col.kind === 'long') {
-            fillInt64(duckdb.data_chunk_get_vector(chunk.chunk, k), rows, start, n, get, target, col.kind === 'decimal');
-          } else if (col.kind === 'string') {
-            fillVarchar(duckdb.data_chunk_get_vector(chunk.chunk, k), rows, start, n, get, target);
-          } else {
-            const vector = chunk.getColumnVector(k);
-            const set = this.setters[c]!;
-            for (let i = 0; i < n; i++) {
-              const x = get(rows[start + i]);
-              if (col.required && (x === null || x === undefined)) this.missing(col, start + i);
-              set(vector, i, x);
-            }
-            vector.flush();
-          }
+          const bc = bcols[stage.columns[k]!]!;
+          const vector = duckdb.data_chunk_get_vector(chunk.chunk, k);
+          if (bc instanceof Int64Column) fillInt64(vector, bc, start, n);
+          else if (bc instanceof TextColumn) fillText(vector, bc, start, n);
+          else if (bc instanceof CodeColumn) fillCodes(vector, bc, start, n);
+          else fillMap(vector, bc, start, n);
         }
-        const partCodes = int32Scratch();
-        for (let i = 0; i < n; i++) partCodes[i] = parts[start + i]!;
-        fillInt32(duckdb.data_chunk_get_vector(chunk.chunk, nCols), partCodes, n, false);
+        fillInt32(duckdb.data_chunk_get_vector(chunk.chunk, nCols), parts, start, n, false);
         if (this.packedMode) {
           for (let j = 0; j < this.packedMaps.length; j++) {
-            const codes = int32Scratch();
-            const all = this.mapDicts[this.packedMaps[j]!]?.codes;
-            for (let i = 0; i < n; i++) codes[i] = all === undefined ? 0 : all[start + i]!;
-            fillInt32(duckdb.data_chunk_get_vector(chunk.chunk, nCols + 1 + j), codes, n, true);
+            const c = this.packedMaps[j]!;
+            const plan = this.mapPlans[c]!;
+            const codes = plan.mode === 'dictionary' ? plan.codes : (bcols[c] as MapColumn).shapeCodes;
+            fillInt32(duckdb.data_chunk_get_vector(chunk.chunk, nCols + 1 + j), codes, start, n, true);
           }
         }
         appender.appendDataChunk(chunk);
         if (this.blobbed) {
           const blobChunk = DuckDBDataChunk.create(blobTypes, 1);
           this.packed.forEach((c, k) => {
-            const get = this.getters[c]!;
-            const values = new Array<string>(n);
-            if (this.mapDicts[c] !== undefined) {
-              // coded in the lean table; one empty value (unnest pads the shorter lists with NULL)
-              values.length = 1;
-              values[0] = '';
-            } else if (cols[c]!.kind === 'string_map') {
-              for (let i = 0; i < n; i++) {
-                const x = get(rows[start + i]);
-                values[i] = x === null || x === undefined ? '' : JSON.stringify(x);
-              }
-            } else {
-              for (let i = 0; i < n; i++) values[i] = get(rows[start + i]) as string;
+            const bc = bcols[c]!;
+            let joined: string;
+            if (bc instanceof MapColumn) joined = packedMaps(bc, this.mapPlans[c]!, start, n);
+            else {
+              // the arena already holds the chunk's values separated by U+001F
+              const t = bc as TextColumn;
+              joined = t.bytes.toString('utf8', t.startOf(start), t.ends[start + n - 1]);
             }
-            const bv = blobChunk.getColumnVector(k) as unknown as ItemVector & { flush(): void };
-            bv.setItem(0, values.join('\u001f'));
+            const bv = blobChunk.getColumnVector(k) as unknown as ItemVector;
+            bv.setItem(0, joined);
             bv.flush();
           });
           this.blobAppender!.appendDataChunk(blobChunk);
@@ -485,8 +404,8 @@ export class DuckDBDataFileWriter<R extends object> {
         await this.conn.run(`CREATE OR REPLACE TABLE ${this.strs} AS SELECT ${split} FROM ${this.blobs}`);
         await this.conn.run(`DELETE FROM ${this.blobs}`);
         const count = (await this.conn.runAndReadAll(`SELECT count(*)::VARCHAR FROM ${this.strs}`)).getRows()[0]?.[0];
-        if (count !== String(rows.length)) {
-          throw new IcebergError('packed string columns do not line up with the staged rows', { table: this.def.name, expected: rows.length, got: String(count) });
+        if (count !== String(rows)) {
+          throw new IcebergError('packed string columns do not line up with the staged rows', { table: this.def.name, expected: rows, got: String(count) });
         }
       }
     } catch (err) {
@@ -497,10 +416,6 @@ export class DuckDBDataFileWriter<R extends object> {
       if (err instanceof IcebergError) throw err;
       throw new IcebergError(`cannot stage rows for ${this.def.name}: ${(err as Error).message}`, { table: this.def.name }, { cause: err });
     }
-  }
-
-  private missing(col: ColumnDef, row: number): never {
-    throw new IcebergError(`required column ${col.name} is null`, { table: this.def.name, column: col.name, row });
   }
 
   /**

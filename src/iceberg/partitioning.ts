@@ -3,7 +3,7 @@ import { MICROS_PER_DAY } from '../model/time.js';
 import type { PartitionValues } from './data-file.js';
 
 const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
-const DAY_US = 86_400_000_000;
+export const DAY_US = 86_400_000_000;
 
 /** Days since 1970-01-01, flooring for pre-epoch values (Java's Days transform). */
 export function dayOf(micros: bigint): number {

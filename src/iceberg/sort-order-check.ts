@@ -11,26 +11,40 @@
  */
 export class SortOrderCheck {
   private readonly lastSymbol: (string | undefined)[] = [];
-  private readonly lastTimestamp: bigint[] = [];
+  /** the last timestamp per group as signed high and unsigned low 32-bit words */
+  private readonly lastHi: number[] = [];
+  private readonly lastLo: number[] = [];
   private readonly unsorted: boolean[] = [];
 
   observe(group: number, symbol: string, timestamp: bigint): void {
+    this.observeWords(group, symbol, Number(BigInt.asIntN(64, timestamp) >> 32n), Number(BigInt.asUintN(32, timestamp)));
+  }
+
+  /** A timestamp given as its signed high 32 bits and unsigned (or int32) low 32 bits. */
+  observeWords(group: number, symbol: string, hi: number, lo: number): void {
     if (this.unsorted[group] === true) return;
     const prev = this.lastSymbol[group];
+    lo = lo >>> 0;
     if (prev === undefined) {
       this.lastSymbol[group] = symbol;
-      this.lastTimestamp[group] = timestamp;
+      this.lastHi[group] = hi;
+      this.lastLo[group] = lo;
       this.unsorted[group] = false;
       return;
     }
     if (prev === symbol) {
-      if (timestamp < this.lastTimestamp[group]!) this.unsorted[group] = true;
-      else this.lastTimestamp[group] = timestamp;
+      const lastHi = this.lastHi[group]!;
+      if (hi < lastHi || (hi === lastHi && lo < this.lastLo[group]!)) this.unsorted[group] = true;
+      else {
+        this.lastHi[group] = hi;
+        this.lastLo[group] = lo;
+      }
       return;
     }
     if (symbol > prev && isBelowSurrogates(symbol) && isBelowSurrogates(prev)) {
       this.lastSymbol[group] = symbol;
-      this.lastTimestamp[group] = timestamp;
+      this.lastHi[group] = hi;
+      this.lastLo[group] = lo;
       return;
     }
     this.unsorted[group] = true;

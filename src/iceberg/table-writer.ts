@@ -12,6 +12,7 @@
 import { join } from 'node:path';
 import type { QuoteV2 } from '../model/quote.js';
 import type { TradeV2 } from '../model/trade.js';
+import type { ColumnBatch } from './column-batch.js';
 import type { Catalog, LoadedTable } from './catalog/catalog.js';
 import { commitWithRetry, identifierOf, type CommitRetryPolicy } from './commit.js';
 import type { ManifestEntry, ManifestFile } from './data-file.js';
@@ -145,6 +146,11 @@ export class IcebergTableWriter<R extends object> {
   /** Writes the Parquet files of a batch without committing them (for pipelining). */
   async writeDataFiles(rows: readonly R[]): Promise<ManifestEntry[]> {
     return this.files.writeRows(rows, await this.tableLocation());
+  }
+
+  /** writeDataFiles() for rows held column by column. */
+  async writeBatchFiles(batch: ColumnBatch): Promise<ManifestEntry[]> {
+    return this.files.writeBatch(batch, await this.tableLocation());
   }
 
   /** Writes `rows` and commits them as one append snapshot (even for 0 rows, to record properties). */

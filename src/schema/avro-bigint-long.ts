@@ -82,7 +82,7 @@ const withMethods = avro.types.LongType.__with(
 const MAX_BYTES_DOUBLE = 7; // 7 varint bytes carry 49 bits: exact as a double
 
 /** Reads a zig-zag varint at tap.pos, like AbstractLongType._read with noUnpack + decodeVarint. */
-function readBigintLong(tap: AvscTap): bigint | undefined {
+export function readBigintLong(tap: AvscTap): bigint | undefined {
   const buf = tap.buf;
   const start = tap.pos;
   let pos = start;

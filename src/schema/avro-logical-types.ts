@@ -11,6 +11,7 @@
  * (|v| < 2^60, at most 8 bytes) is handled with 32-bit integer arithmetic.
  */
 import avro from 'avsc';
+import { readBigintLong } from './avro-bigint-long.js';
 import { DecimalError } from '../model/errors.js';
 import { DECIMAL_PRECISION, DECIMAL_SCALE, MAX_UNSCALED } from '../model/decimal.js';
 
@@ -124,6 +125,11 @@ export function decodeUnscaled(buf: Uint8Array, start = 0, end = buf.length): bi
   return v;
 }
 
+/** Whether a value is a decimal(18,8) the decimal type accepts (what its `_check` and `_write` accept). */
+export function isValidDecimal(value: unknown): boolean {
+  return typeof value === 'bigint' && value <= MAX_UNSCALED && value >= -MAX_UNSCALED;
+}
+
 function checkDecimal(value: unknown): bigint {
   if (typeof value !== 'bigint') {
     throw new DecimalError(`decimal(18,8) value must be a scaled bigint, got ${typeof value}`);
@@ -217,6 +223,11 @@ export class TimestampMicrosType extends avro.types.LogicalType {
     return BigInt(value);
   }
 
+  /** Reads the long exactly over the whole int64 range (avsc's number-based long turns values below -2^52 into other values). */
+  _read(tap: AvscTap): bigint | undefined {
+    return readBigintLong(tap);
+  }
+
   override _toValue(value: unknown): number {
     if (typeof value === 'bigint') {
       // avsc's number longs zig-zag in floating point: exact down to -2^52 only (1827-06-13)
@@ -235,8 +246,9 @@ export class TimestampMicrosType extends avro.types.LogicalType {
   }
 }
 
-const MAX_SAFE_MICROS = BigInt(Number.MAX_SAFE_INTEGER);
-const MIN_EXACT_MICROS = -(2n ** 52n);
+/** The range TimestampMicrosType._toValue accepts (the underlying avsc long refuses beyond +-9007199254740990 on its own). */
+export const MAX_SAFE_MICROS = BigInt(Number.MAX_SAFE_INTEGER);
+export const MIN_EXACT_MICROS = -(2n ** 52n);
 
 /** 8-4-4-4-12 hex digits (either case): a character scan, about 5x cheaper than the equivalent regex per record. */
 export function isUuid(s: string): boolean {

@@ -3,7 +3,8 @@
  *  - rows that arrive already in sort order are written in arrival order without a sort;
  *    rows out of order (within one symbol, or across symbols) are still sorted;
  *  - vendor_data maps are dictionary-coded per batch when a batch has few distinct maps
- *    (null maps, empty maps and odd keys included), and travel as JSON text when it has many;
+ *    (null maps, empty maps and odd keys included); with many, as shape codes plus values split
+ *    back in SQL, or as JSON text when a value holds a separator;
  *  - typed-array staging: nulls in optional int64 columns, and out-of-range decimals refused.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -76,6 +77,28 @@ describe('writer fast paths', () => {
     [oneSwap[2000], oneSwap[2001]] = [oneSwap[2001]!, oneSwap[2000]!];
     const swapped = await appendAndReadOrder(oneSwap);
     expect(swapped).toEqual(sortedDay(3000, 'c').map((t) => t.message_id));
+  });
+
+  it('many distinct maps travel as shape + split values (empty maps, empty values, non-ASCII, several shapes); a separator in a value falls back to JSON', async () => {
+    const shapes = (i: number): Record<string, string> | null => {
+      switch (i % 6) {
+        case 0:
+          return null;
+        case 1:
+          return {};
+        case 2:
+          return { event_time: String(1_700_000_000_000 + i), empty: '' };
+        case 3:
+          return { only: '' };
+        case 4:
+          return { '': `v${i}`, 'é': '\u{1d518}', z: 'a,b' };
+        default:
+          return { event_time: String(i), trade_time: String(i + 1), is_best_match: 'true' };
+      }
+    };
+    await appendAndReadOrder(sortedDay(3000, 'm').map((t, i) => ({ ...t, vendor_data: shapes(i) })));
+    const withSeparator = sortedDay(1500, 'n').map((t, i) => ({ ...t, vendor_data: i === 700 ? { a: 'x\u001ey', b: 'z\u001f' } : shapes(i) }));
+    await appendAndReadOrder(withSeparator);
   });
 
   it('dictionary-codes few distinct maps and falls back to JSON text for many, with the same values', async () => {

@@ -1,0 +1,443 @@
+/**
+ * Decodes Avro bodies of the v2 schemas straight into a ColumnBatch: no record
+ * object, and no string or bigint per value except the first time a distinct
+ * low-cardinality value (symbol, exchange, currency, trade conditions, vendor_data
+ * map) is seen in the batch.
+ *
+ * It only handles a body written with exactly the reader's schema and values the
+ * generic decoder (avsc + k2's logical types) would decode to the same row. Anything
+ * else (a malformed or truncated body, trailing bytes, a decimal wider than 8 bytes
+ * or beyond 18 digits, non-ASCII text, map keys a JS object would reorder) makes `decode` return false
+ * with nothing committed, and the caller takes the generic path, which decodes or
+ * names the error exactly as before.
+ */
+import type { ColumnBatch } from '../iceberg/column-batch.js';
+import { CodeColumn, Int64Column, MapColumn, TEXT_SEPARATOR, TextColumn } from '../iceberg/column-batch.js';
+import { K2Error } from '../model/errors.js';
+
+/** What one Avro field of the writer schema is decoded as. */
+const Op = {
+  Text: 0,
+  Enum: 1,
+  Timestamp: 2,
+  Long: 3,
+  Decimal: 4,
+  StringList: 5,
+  StringMap: 6,
+} as const;
+type Op = (typeof Op)[keyof typeof Op];
+
+interface FieldPlan {
+  op: Op;
+  column: number;
+  /** a union ["null", T] */
+  optional: boolean;
+  symbols?: readonly string[];
+}
+
+type AvroSchemaNode = string | { type: string | AvroSchemaNode; logicalType?: string; items?: AvroSchemaNode; values?: AvroSchemaNode; symbols?: string[] } | AvroSchemaNode[];
+
+export class ColumnDecoderPlanError extends K2Error {
+  constructor(message: string, context: Record<string, string | number> = {}) {
+    super('COLUMN_DECODER_PLAN', message, context);
+  }
+}
+
+function typeName(node: AvroSchemaNode): string {
+  if (typeof node === 'string') return node;
+  if (Array.isArray(node)) return 'union';
+  if (node.logicalType !== undefined) return `${typeof node.type === 'string' ? node.type : typeName(node.type)}:${node.logicalType}`;
+  return typeof node.type === 'string' ? node.type : typeName(node.type);
+}
+
+/** Compiles the decoder of one record schema (JSON) into a batch of the matching table. */
+export class AvroColumnDecoder {
+  private readonly plan: FieldPlan[];
+
+  constructor(schemaJson: string, columnNames: readonly string[]) {
+    const schema = JSON.parse(schemaJson) as { fields: { name: string; type: AvroSchemaNode }[] };
+    this.plan = schema.fields.map((f) => {
+      const column = columnNames.indexOf(f.name);
+      if (column < 0) throw new ColumnDecoderPlanError(`Avro field ${f.name} has no table column`, { field: f.name });
+      let t = f.type;
+      let optional = false;
+      if (Array.isArray(t)) {
+        if (t.length !== 2 || t[0] !== 'null') throw new ColumnDecoderPlanError(`unsupported union in field ${f.name}`, { field: f.name });
+        t = t[1]!;
+        optional = true;
+      }
+      const name = typeName(t);
+      const obj = typeof t === 'object' && !Array.isArray(t) ? t : undefined;
+      switch (name) {
+        case 'string':
+        case 'string:uuid':
+          return { op: Op.Text, column, optional };
+        case 'enum':
+          return { op: Op.Enum, column, optional, symbols: obj!.symbols! };
+        case 'long:timestamp-micros':
+          return { op: Op.Timestamp, column, optional };
+        case 'long':
+          return { op: Op.Long, column, optional };
+        case 'bytes:decimal':
+          return { op: Op.Decimal, column, optional };
+        case 'array':
+          if (obj!.items !== 'string') break;
+          return { op: Op.StringList, column, optional };
+        case 'map':
+          if (obj!.values !== 'string') break;
+          return { op: Op.StringMap, column, optional };
+      }
+      throw new ColumnDecoderPlanError(`unsupported Avro type ${name} in field ${f.name}`, { field: f.name });
+    });
+  }
+
+  /**
+   * Decodes the body buf[start, end) into row `batch.length` (staged, not committed).
+   * Returns false, with the row left uncommitted, for anything the generic path must handle.
+   */
+  decode(batch: ColumnBatch, buf: Uint8Array, start: number, end: number): boolean {
+    malformed = null;
+    const flags = batch.separatorFlags();
+    if (this.decodeRow(batch, buf, start, end)) return true;
+    batch.restoreSeparatorFlags(flags); // a refused body leaves no trace
+    return false;
+  }
+
+  /**
+   * Why the last refused body cannot be Avro of this schema (a block count larger than
+   * the bytes left), or null when it was refused for the generic path to decide. Such a
+   * body is dead-lettered without the generic decoder, which would spend seconds (or
+   * fail fatally) allocating the announced items.
+   */
+  get malformedReason(): string | null {
+    return malformed;
+  }
+
+  private decodeRow(batch: ColumnBatch, buf: Uint8Array, start: number, end: number): boolean {
+    batch.reserveRow();
+    const row = batch.length;
+    const cols = batch.columns;
+    pos = start;
+    limit = end;
+    for (const f of this.plan) {
+      const col = cols[f.column]!;
+      if (f.optional) {
+        if (!readLong(buf) || hi !== 0 || (lo !== 0 && lo !== 1)) return false;
+        if (lo === 0) {
+          if (col instanceof Int64Column) {
+            if (col.valid === null) return false;
+            col.valid[row] = 0;
+            col.words[2 * row] = 0;
+            col.words[2 * row + 1] = 0;
+          } else if (col instanceof CodeColumn) col.codes[row] = 0;
+          else if (col instanceof MapColumn) col.stage(row, null);
+          else return false;
+          continue;
+        }
+      }
+      switch (f.op) {
+        case Op.Text: {
+          if (col instanceof TextColumn) {
+            if (!readText(buf, col, row)) return false;
+          } else if (!readCodedString(buf, col as CodeColumn, row)) return false;
+          break;
+        }
+        case Op.Enum: {
+          if (!readLong(buf) || hi !== 0 || lo < 0 || lo >= f.symbols!.length) return false;
+          const c = col as CodeColumn;
+          let code = c.byIndex[lo];
+          if (code === undefined) c.byIndex[lo] = code = c.addValue(f.symbols![lo]!);
+          c.codes[row] = code;
+          break;
+        }
+        case Op.Timestamp:
+        case Op.Long: {
+          // exact over the whole int64 range (avsc's number-based long is not beyond +-2^52)
+          if (!readLong(buf)) return false;
+          const c = col as Int64Column;
+          c.words[2 * row] = lo;
+          c.words[2 * row + 1] = hi;
+          if (c.valid !== null) c.valid[row] = 1;
+          break;
+        }
+        case Op.Decimal: {
+          if (!readDecimal(buf)) return false;
+          const c = col as Int64Column;
+          c.words[2 * row] = lo;
+          c.words[2 * row + 1] = hi;
+          if (c.valid !== null) c.valid[row] = 1;
+          break;
+        }
+        case Op.StringList: {
+          const s = pos;
+          if (!skipBlocks(buf, 1)) return false;
+          const c = col as CodeColumn;
+          c.codes[row] = codeOfBytes(c, buf, s, pos, () => readList(buf, s));
+          break;
+        }
+        case Op.StringMap:
+          if (!readMapInto(buf, col as MapColumn, row)) return false;
+          break;
+      }
+    }
+    return pos === end;
+  }
+}
+
+// Decoder state: one decode runs at a time (decode is synchronous).
+let malformed: string | null = null;
+let pos = 0;
+let limit = 0;
+/** the last long read: low word (int32) and high word (int32, signed) */
+let lo = 0;
+let hi = 0;
+
+/** Reads a zig-zag varint long into (lo, hi); false if malformed or past the limit. */
+function readLong(buf: Uint8Array): boolean {
+  let l = 0;
+  let h = 0;
+  let shift = 0;
+  let b: number;
+  do {
+    if (pos >= limit) return false;
+    b = buf[pos++]!;
+    if (shift < 28) l |= (b & 0x7f) << shift;
+    else if (shift === 28) {
+      l |= (b & 0x0f) << 28;
+      h |= (b & 0x7f) >>> 4;
+    } else if (shift < 63) h |= (b & 0x7f) << (shift - 32);
+    else {
+      if (b > 1) return false;
+      h |= b << 31;
+    }
+    shift += 7;
+  } while ((b & 0x80) !== 0 && shift < 70);
+  if ((b & 0x80) !== 0) return false;
+  // zig-zag: (u >>> 1) ^ -(u & 1), on 64 bits
+  let zl = (l >>> 1) | (h << 31);
+  let zh = h >>> 1;
+  if ((l & 1) !== 0) {
+    zl = ~zl;
+    zh = ~zh;
+  }
+  lo = zl | 0;
+  hi = zh | 0;
+  return true;
+}
+
+/** Every item takes at least one byte: a count beyond the bytes left is not Avro. */
+function refuseCount(count: number): false {
+  malformed = `an array or map block announces ${count} items but only ${limit - pos} bytes are left`;
+  return false;
+}
+
+/** A non-negative length that fits before the limit, or -1. */
+function readLength(buf: Uint8Array): number {
+  if (!readLong(buf) || hi !== 0 || lo < 0 || pos + lo > limit) return -1;
+  return lo;
+}
+
+/** decimal(18,8) bytes: big-endian two's complement, at most 8 bytes and 18 digits, into (lo, hi). */
+function readDecimal(buf: Uint8Array): boolean {
+  const n = readLength(buf);
+  if (n < 0 || n > 8) return false;
+  let h = 0;
+  let l = 0;
+  if (n > 0 && (buf[pos]! & 0x80) !== 0) {
+    h = -1;
+    l = -1;
+  }
+  for (let i = 0; i < n; i++) {
+    h = (h << 8) | (l >>> 24);
+    l = (l << 8) | buf[pos + i]!;
+  }
+  pos += n;
+  // |v| <= 10^18 - 1 = 0x0DE0B6B3_A763FFFF; near the bound the generic path decides
+  if (h >= 0x0de0b6b3 || h <= -0x0de0b6b4) return false;
+  lo = l;
+  hi = h;
+  return true;
+}
+
+function readText(buf: Uint8Array, col: TextColumn, row: number): boolean {
+  const n = readLength(buf);
+  if (n < 0) return false;
+  const at = col.startOf(row);
+  col.reserve(at, n + 1);
+  const out = col.bytes;
+  for (let i = 0; i < n; i++) {
+    const b = buf[pos + i]!;
+    if (b >= 0x80 || b === TEXT_SEPARATOR) {
+      // non-ASCII text takes the generic path (which replaces invalid UTF-8 as avsc always did)
+      if (b >= 0x80) return false;
+      col.hasSeparator = true;
+    }
+    out[at + i] = b;
+  }
+  out[at + n] = TEXT_SEPARATOR;
+  col.ends[row] = at + n;
+  pos += n;
+  return true;
+}
+
+function readCodedString(buf: Uint8Array, col: CodeColumn, row: number): boolean {
+  const n = readLength(buf);
+  if (n < 0) return false;
+  const s = pos;
+  pos += n;
+  col.codes[row] = codeOfBytes(col, buf, s, pos, () => Buffer.from(buf.buffer, buf.byteOffset + s, n).toString('utf8'));
+  return true;
+}
+
+/** The code of the value encoded in buf[s, e): a recent one's, a known one's, or a new one decoded by `decode`. */
+function codeOfBytes(col: CodeColumn, buf: Uint8Array, s: number, e: number, decode: () => unknown): number {
+  const n = e - s;
+  const recent = col.recent;
+  for (let r = 0; r < recent.length; r++) {
+    const slot = recent[r]!;
+    if (slot.length !== n) continue;
+    const bytes = slot.bytes;
+    let i = 0;
+    while (i < n && bytes[i] === buf[s + i]) i++;
+    if (i === n) return slot.code;
+  }
+  const key = Buffer.from(buf.buffer, buf.byteOffset + s, n).toString('latin1');
+  let code = col.byKey.get(key);
+  if (code === undefined) {
+    const saved = pos;
+    code = col.addValue(decode());
+    pos = saved;
+    col.byKey.set(key, code);
+  }
+  col.remember(buf.subarray(s, e), code);
+  return code;
+}
+
+/** Skips array (1 string per item) or map (2 strings per entry) blocks. */
+function skipBlocks(buf: Uint8Array, stringsPerItem: number): boolean {
+  for (;;) {
+    if (!readLong(buf)) return false;
+    if (lo === 0 && hi === 0) return true;
+    let count: number;
+    if (hi < 0) {
+      // a negative count is followed by the block's size in bytes
+      if (hi !== -1 || lo >= 0 || lo === -0x80000000) return false;
+      count = -lo;
+      if (!readLong(buf)) return false;
+    } else {
+      if (hi !== 0 || lo < 0) return false;
+      count = lo;
+    }
+    if (count * stringsPerItem > limit - pos) return refuseCount(count);
+    for (let i = 0; i < count * stringsPerItem; i++) {
+      const n = readLength(buf);
+      if (n < 0) return false;
+      pos += n;
+    }
+  }
+}
+
+function readStringAt(buf: Uint8Array): string {
+  const n = readLength(buf);
+  const s = Buffer.from(buf.buffer, buf.byteOffset + pos, n).toString('utf8');
+  pos += n;
+  return s;
+}
+
+/** Decodes the (already validated) blocks at s as a list of strings. */
+function readList(buf: Uint8Array, s: number): string[] {
+  pos = s;
+  const out: string[] = [];
+  for (;;) {
+    readLong(buf);
+    if (lo === 0 && hi === 0) return out;
+    const count = hi < 0 ? -lo : lo;
+    if (hi < 0) readLong(buf);
+    for (let i = 0; i < count; i++) out.push(readStringAt(buf));
+  }
+}
+
+/** Encoded keys of the map being read (2-byte length, then bytes, per key): the map's shape. */
+const SHAPE = new Uint8Array(4096);
+
+/** A string map into a MapColumn: its values into the arena, its keys matched to a shape. Non-ASCII maps take the generic path. */
+function readMapInto(buf: Uint8Array, col: MapColumn, row: number): boolean {
+  let k = col.entryStart(row);
+  let at = col.valueStart(k);
+  let sl = 0;
+  for (;;) {
+    if (!readLong(buf)) return false;
+    if (lo === 0 && hi === 0) break;
+    let count: number;
+    if (hi < 0) {
+      if (hi !== -1 || lo >= 0 || lo === -0x80000000) return false;
+      count = -lo;
+      if (!readLong(buf)) return false;
+    } else {
+      if (hi !== 0 || lo < 0) return false;
+      count = lo;
+    }
+    if (count * 2 > limit - pos) return refuseCount(count);
+    for (let e = 0; e < count; e++) {
+      const kn = readLength(buf);
+      if (kn < 0 || kn > 0xffff || sl + 2 + kn > SHAPE.length) return false;
+      SHAPE[sl++] = kn & 0xff;
+      SHAPE[sl++] = kn >>> 8;
+      for (let i = 0; i < kn; i++) {
+        const b = buf[pos + i]!;
+        if (b >= 0x80) return false;
+        SHAPE[sl++] = b;
+      }
+      pos += kn;
+      const vn = readLength(buf);
+      if (vn < 0) return false;
+      col.reserve(k, at, vn);
+      const out = col.bytes;
+      for (let i = 0; i < vn; i++) {
+        const b = buf[pos + i]!;
+        if (b >= 0x80 || b === 0x1e || b === 0x1f) {
+          if (b >= 0x80) return false;
+          col.hasSeparator = true;
+        }
+        out[at + i] = b;
+      }
+      at += vn;
+      pos += vn;
+      col.valueEnds[k++] = at;
+    }
+  }
+  col.rowEnds[row] = k;
+  const code = shapeOf(col, sl);
+  if (code === 0) return false;
+  col.shapeCodes[row] = code;
+  return true;
+}
+
+/** The shape code of the keys in SHAPE[0, sl): a recent one, or a known or new one; 0 for repeated keys. */
+function shapeOf(col: MapColumn, sl: number): number {
+  const recent = col.recent;
+  for (let r = 0; r < recent.length; r++) {
+    const slot = recent[r]!;
+    if (slot.length !== sl) continue;
+    const bytes = slot.bytes;
+    let i = 0;
+    while (i < sl && bytes[i] === SHAPE[i]) i++;
+    if (i === sl) return slot.code;
+  }
+  const keys: string[] = [];
+  for (let p = 0; p < sl; ) {
+    const n = SHAPE[p]! | (SHAPE[p + 1]! << 8);
+    keys.push(Buffer.from(SHAPE.buffer, SHAPE.byteOffset + p + 2, n).toString('utf8'));
+    p += 2 + n;
+  }
+  // left to the generic path: a repeated key (it keeps the last value), and keys a JS object
+  // orders or drops differently (integer-like keys come first, "__proto__" is not stored)
+  if (new Set(keys).size !== keys.length) return 0;
+  const asObject: Record<string, string> = {};
+  for (const k of keys) asObject[k] = '';
+  const order = Object.keys(asObject);
+  if (order.length !== keys.length || order.some((k, i) => k !== keys[i])) return 0;
+  const code = col.shapeCode(keys);
+  col.remember(SHAPE.subarray(0, sl), code);
+  return code;
+}
