@@ -206,7 +206,7 @@ export class MapColumn {
   rowEnds: Int32Array<ArrayBuffer>;
   valueEnds: Int32Array<ArrayBuffer>;
   bytes: Buffer;
-  /** a value contains U+001E or U+001F (the separators of the writer's packed text) */
+  /** a value contains U+001E or U+001F (informational: the writer sends maps as codes or escaped JSON text) */
   hasSeparator = false;
   /** encoded keys (length-prefixed) and codes of the shapes a decoder matched last */
   readonly recent: { bytes: Uint8Array; length: number; code: number }[] = [];
@@ -291,26 +291,39 @@ export class MapColumn {
     return out;
   }
 
-  /** Stages a map object (or null) at row i. */
-  stage(i: number, m: Record<string, string> | null): void {
+  /** Stages a map object (or null) at row i; false (nothing staged) when a value is not a string. */
+  stage(i: number, m: Record<string, unknown> | null): boolean {
     let k = this.entryStart(i);
     if (m === null) {
       this.shapeCodes[i] = 0;
       this.rowEnds[i] = k;
-      return;
+      return true;
     }
     const keys = Object.keys(m);
     let at = this.valueStart(k);
     for (const key of keys) {
-      const v = m[key]!;
-      if (v.includes('\u001e') || v.includes('\u001f')) this.hasSeparator = true;
-      this.reserve(k, at, Buffer.byteLength(v, 'utf8'));
+      const v = m[key];
+      if (typeof v !== 'string') return false;
+      if (v.indexOf('\u001e') !== -1 || v.indexOf('\u001f') !== -1) this.hasSeparator = true;
+      this.reserve(k, at, v.length * 3);
       at += this.bytes.write(v, at, 'utf8');
       this.valueEnds[k++] = at;
     }
     this.rowEnds[i] = k;
-    this.shapeCodes[i] = this.shapeCode(keys);
+    // consecutive maps nearly always share their keys: compare with the last shape before hashing
+    const last = this.lastShape;
+    let same = last !== null && last.length === keys.length;
+    for (let j = 0; same && j < keys.length; j++) same = last![j] === keys[j];
+    this.shapeCodes[i] = same ? this.lastShapeCode : this.shapeCode(keys);
+    if (!same) {
+      this.lastShape = keys;
+      this.lastShapeCode = this.shapeCodes[i]!;
+    }
+    return true;
   }
+
+  private lastShape: string[] | null = null;
+  private lastShapeCode = 0;
 }
 
 export type BatchColumn = Int64Column | CodeColumn | TextColumn | MapColumn;
@@ -328,6 +341,7 @@ function columnFor(def: ColumnDef, capacity: number): BatchColumn {
 export class ColumnBatch {
   readonly columns: readonly BatchColumn[];
   private readonly byName = new Map<string, BatchColumn>();
+  private readonly stagers: ((r: Record<string, unknown>, i: number) => void)[];
   /** the columns that track whether a value holds a separator */
   private readonly separated: (TextColumn | MapColumn)[];
   length = 0;
@@ -342,6 +356,7 @@ export class ColumnBatch {
     this.columns = def.columns.map((c) => columnFor(c, this.capacity));
     this.columns.forEach((c) => this.byName.set(c.def.name, c));
     this.separated = this.columns.filter((c): c is TextColumn | MapColumn => c instanceof TextColumn || c instanceof MapColumn);
+    this.stagers = this.columns.map((c) => this.makeStager(c));
   }
 
   static fromRows(def: TableDefinition<object>, rows: readonly object[]): ColumnBatch {
@@ -403,44 +418,105 @@ export class ColumnBatch {
   stageRow(record: object): void {
     this.reserveRow();
     const i = this.length;
-    const r = record as Record<string, unknown>;
-    for (const c of this.columns) {
-      const x = r[c.def.name];
-      const name = c.def.name;
-      if (x === null || x === undefined) {
-        if (c.def.required) throw new IcebergError(`required column ${name} is null`, { table: this.def.name, column: name, row: i });
-        if (c instanceof Int64Column) {
+    const stagers = this.stagers;
+    for (let k = 0; k < stagers.length; k++) stagers[k]!(record as Record<string, unknown>, i);
+  }
+
+  /** One function per column that stages a record's value at a row (monomorphic property reads). */
+  private makeStager(c: BatchColumn): (r: Record<string, unknown>, i: number) => void {
+    const name = c.def.name;
+    const table = this.def.name;
+    const get = new Function('r', `return r[${JSON.stringify(name)}];`) as (r: Record<string, unknown>) => unknown;
+    const fail = (message: string, i: number): never => {
+      throw new IcebergError(message, { table, column: name, row: i });
+    };
+    const isNull = (x: unknown, i: number): boolean => {
+      if (x !== null && x !== undefined) return false;
+      if (c.def.required) fail(`required column ${name} is null`, i);
+      return true;
+    };
+    if (c instanceof Int64Column) {
+      const decimal = c.def.kind === 'decimal';
+      const max = decimal ? DECIMAL18_MAX : INT64_MAX;
+      const min = decimal ? -DECIMAL18_MAX : INT64_MIN;
+      return (r, i) => {
+        const x = get(r);
+        if (isNull(x, i)) {
           c.values[i] = 0n;
           c.valid![i] = 0;
-        } else if (c instanceof CodeColumn) c.codes[i] = 0;
-        else if (c instanceof MapColumn) c.stage(i, null);
-        continue;
-      }
-      if (c instanceof Int64Column) {
-        if (typeof x !== 'bigint') throw new IcebergError(`${name} must be a bigint, got ${typeof x}`, { table: this.def.name, column: name, row: i });
-        const decimal = c.def.kind === 'decimal';
-        if (decimal ? x > DECIMAL18_MAX || x < -DECIMAL18_MAX : x > INT64_MAX || x < INT64_MIN) {
-          throw new IcebergError(`${name} value ${x} is out of range for ${decimal ? 'decimal(18, 8)' : 'int64'}`, { table: this.def.name, column: name, row: i });
+          return;
         }
-        c.values[i] = x;
+        if (typeof x !== 'bigint') fail(`${name} must be a bigint, got ${typeof x}`, i);
+        if ((x as bigint) > max || (x as bigint) < min) fail(`${name} value ${String(x)} is out of range for ${decimal ? 'decimal(18, 8)' : 'int64'}`, i);
+        c.values[i] = x as bigint;
         if (c.valid !== null) c.valid[i] = 1;
-      } else if (c instanceof TextColumn) {
-        if (typeof x !== 'string') throw new IcebergError(`${name} must be a string, got ${typeof x}`, { table: this.def.name, column: name, row: i });
+      };
+    }
+    if (c instanceof TextColumn) {
+      return (r, i) => {
+        const x = get(r);
+        if (typeof x !== 'string') {
+          isNull(x, i);
+          fail(`${name} must be a string, got ${typeof x}`, i);
+        }
+        const s = x as string;
         const start = c.startOf(i);
-        const n = Buffer.byteLength(x, 'utf8');
-        c.reserve(start, n + 1);
-        c.bytes.write(x, start, 'utf8');
+        c.reserve(start, s.length * 3 + 1);
+        const n = c.bytes.write(s, start, 'utf8');
         c.bytes[start + n] = TEXT_SEPARATOR;
         c.ends[i] = start + n;
-        if (x.includes('\u001f')) c.hasSeparator = true;
-      } else if (c instanceof MapColumn) {
-        checkCodedValue(this.def.name, c.def, x, i);
-        c.stage(i, x as Record<string, string>);
-      } else {
-        checkCodedValue(this.def.name, c.def, x, i);
-        c.codes[i] = c.codeOfValue(x);
-      }
+        if (s.indexOf('\u001f') !== -1) c.hasSeparator = true;
+      };
     }
+    if (c instanceof MapColumn) {
+      return (r, i) => {
+        const x = get(r);
+        if (isNull(x, i)) {
+          c.stage(i, null);
+          return;
+        }
+        if (typeof x !== 'object' || Array.isArray(x)) fail(`${name} must be a map of strings`, i);
+        if (!c.stage(i, x as Record<string, unknown>)) fail(`${name} must be a map of strings`, i);
+      };
+    }
+    const col = c;
+    if (col.def.kind === 'string') {
+      let last: unknown;
+      let lastCode = 0;
+      return (r, i) => {
+        const x = get(r);
+        if (x === last && lastCode !== 0) {
+          col.codes[i] = lastCode;
+          return;
+        }
+        if (isNull(x, i)) {
+          col.codes[i] = 0;
+          return;
+        }
+        if (typeof x !== 'string') fail(`${name} must be a string, got ${typeof x}`, i);
+        col.codes[i] = lastCode = col.codeOfValue(x);
+        last = x;
+      };
+    }
+    // string lists: [] and one-element lists (nearly all trade conditions) without building a key
+    let emptyCode = 0;
+    const singles = new Map<string, number>();
+    return (r, i) => {
+      const x = get(r);
+      if (isNull(x, i)) {
+        col.codes[i] = 0;
+        return;
+      }
+      if (!Array.isArray(x)) fail(`${name} must be a list of strings`, i);
+      const l = x as unknown[];
+      for (const e of l) if (typeof e !== 'string') fail(`${name} must be a list of strings`, i);
+      if (l.length === 0) col.codes[i] = emptyCode ||= col.codeOfValue(l);
+      else if (l.length === 1) {
+        let code = singles.get(l[0] as string);
+        if (code === undefined) singles.set(l[0] as string, (code = col.codeOfValue(l)));
+        col.codes[i] = code;
+      } else col.codes[i] = col.codeOfValue(l);
+    };
   }
 
   appendRow(record: object): void {
@@ -493,18 +569,5 @@ function copyText(c: TextColumn, o: TextColumn, keep: Uint8Array, length: number
     c.bytes.copy(o.bytes, at, s, e);
     at += e - s;
     o.ends[j++] = at - 1;
-  }
-}
-
-function checkCodedValue(table: string, def: ColumnDef, x: unknown, row: number): void {
-  const bad = (what: string): never => {
-    throw new IcebergError(`${def.name} must be ${what}`, { table, column: def.name, row });
-  };
-  if (def.kind === 'string') {
-    if (typeof x !== 'string') bad(`a string, got ${typeof x}`);
-  } else if (def.kind === 'string_list') {
-    if (!Array.isArray(x) || !x.every((e) => typeof e === 'string')) bad('a list of strings');
-  } else if (def.kind === 'string_map') {
-    if (typeof x !== 'object' || Array.isArray(x) || !Object.values(x as object).every((v) => typeof v === 'string')) bad('a map of strings');
   }
 }
