@@ -4,26 +4,28 @@
  * sequences and publishes them. Figures:
  *  - msg/s up to the sink (in-memory counting sink), beside a floor measured in
  *    the same run: a bare ws client that only counts the same frames;
- *  - msg/s into the bus (embedded broker, Avro + Confluent wire format, acks=all);
- *  - msg/s into Iceberg in embedded mode (the stream's Iceberg consumer on): from the first
- *    frame until the publisher is closed, i.e. the consumer caught up and committed, counting
- *    the rows the table holds afterwards; and the peak RSS of that run;
- *  - peak RSS of the client process during the sink replay, and during the bus
- *    replay (which includes the embedded broker and registry, as in embedded mode).
+ *  - through `k2 stream binance` itself (the compiled CLI in its own process, as users run
+ *    it, `--max-messages n`): msg/s into the embedded bus (`--no-consume`: Avro + Confluent
+ *    wire format, acks=all, broker and registry in that process), and into Iceberg with the
+ *    stream's consumer on, each timed from the first frame of the replay until the process
+ *    has exited (everything published and, with the consumer, committed: the rate counts the
+ *    rows the table holds afterwards); the peak RSS (VmHWM) of each process;
+ *  - peak RSS of the client process during the sink replay.
  *  - the client process's CPU time per message during the sink replay (user + system,
  *    all threads, so GC helpers count): steadier than msg/s on a shared machine.
  * The client runs with the CLI defaults (DEFAULT_BUFFER_LIMIT records buffered, batches of
  * DEFAULT_MAX_BATCH). Goals: >= 100k msg/s, <= 400 MB.
+ * K2_BENCH_DEBUG=1 prints the CLI runs' logs and timeline; K2_BENCH_STREAM_PROFILE=<dir>
+ * writes their V8 CPU profiles (one per thread) under <dir>/bus and <dir>/lake.
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
-import type { GlobalOptions } from '../src/config/global-options.js';
 import { silentLogger } from '../src/log/logger.js';
 import { FilesystemCatalog } from '../src/iceberg/catalog/filesystem-catalog.js';
 import { IcebergTableReader } from '../src/iceberg/table-reader.js';
-import { openBusPublisher } from '../src/cli/commands/stream.js';
 import { CountingSink, type RecordSink } from '../src/sources/binance/record-sink.js';
 import { BinanceStreamClient } from '../src/sources/binance/stream-client.js';
 import { waitFor, type EmulatorCommand } from '../test/support/binance-emulator.js';
@@ -175,58 +177,27 @@ const suite: BenchSuite = async ({ quick, workDir, log }) => {
     results.push(throughputResult('binance-stream: replay -> client -> sink', toSink, 'msg/s', floor, null, 100_000));
     results.push({ name: 'binance-stream: client CPU per message, replay to sink', value: sinkCpu, unit: 'us', goal: '-', floor: null, ratio: null, meets: null });
 
-    const globals: GlobalOptions = { dataDir: workDir, brokers: null, logLevel: 'silent', json: false };
-    const session = await openBusPublisher(globals, silentLogger, { registryUrl: undefined, consume: false });
-    let published = 0;
-    const busSink: RecordSink = {
-      publish: async (batch) => {
-        await session.sink.publish(batch);
-        published += batch.length;
-      },
-      flush: () => session.sink.flush?.() ?? Promise.resolve(),
-    };
+    // Into the embedded bus, and into Iceberg with the consumer on: the compiled `k2 stream
+    // binance` as users run it, in its own process. Timed from the first frame of the replay
+    // until the process has exited (everything published, flushed and, with the consumer,
+    // committed); peak RSS of that process.
+    const hadDist = existsSync(join(ROOT, 'dist'));
+    execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
     try {
-      rss.reset();
-      const toBus = await clientRate(emu, busSink, () => published, nBus, next);
-      const busPeak = rss.peakMb();
-      results.push({ name: 'binance-stream: peak RSS, replay to embedded bus', value: busPeak, unit: 'MB', goal: '<= 400 MB', floor: null, ratio: null, meets: busPeak <= 400 });
+      const bus = await cliStreamRun(emu, join(workDir, 'bus'), nBus, next, false);
       next += nBus;
-      log(`binance-stream: ${nBus} frames into the embedded bus: ${Math.round(toBus)} msg/s`);
-      results.push(throughputResult('binance-stream: replay -> client -> bus (embedded)', toBus, 'msg/s', floor, null, 100_000));
-    } finally {
-      await session.close();
-    }
-
-    // Into Iceberg in embedded mode: the same replay with the stream's Iceberg consumer on,
-    // timed from the first frame until the session is closed (the consumer caught up and
-    // committed); the rate counts only rows the table then holds.
-    const iceDir = join(workDir, 'iceberg');
-    const iceGlobals: GlobalOptions = { dataDir: iceDir, brokers: null, logLevel: 'silent', json: false };
-    const lake = await openBusPublisher(iceGlobals, silentLogger, { registryUrl: undefined, consume: true });
-    let toLake = 0;
-    const lakeSink: RecordSink = {
-      publish: async (batch) => {
-        await lake.sink.publish(batch);
-        toLake += batch.length;
-      },
-      flush: () => lake.sink.flush?.() ?? Promise.resolve(),
-    };
-    let closed = false;
-    try {
-      rss.reset();
-      const t0 = performance.now();
-      await clientRate(emu, lakeSink, () => toLake, nBus, next);
+      log(`binance-stream: ${nBus} frames through k2 stream binance into the embedded bus: ${Math.round(bus.rate)} msg/s, peak RSS ${bus.peakMb.toFixed(0)} MB`);
+      results.push({ name: 'binance-stream: peak RSS, k2 stream into embedded bus', value: bus.peakMb, unit: 'MB', goal: '<= 400 MB', floor: null, ratio: null, meets: bus.peakMb <= 400 });
+      results.push(throughputResult('binance-stream: replay -> k2 stream -> bus (embedded)', bus.rate, 'msg/s', floor, null, 100_000));
+      const lake = await cliStreamRun(emu, join(workDir, 'iceberg'), nBus, next, true);
       next += nBus;
-      await lake.close();
-      closed = true;
-      const secs = (performance.now() - t0) / 1000;
-      const lakePeak = rss.peakMb();
-      const rows = await tableRows(join(iceDir, 'warehouse'));
-      log(`binance-stream: ${nBus} frames into Iceberg (embedded, consumer on): ${rows} rows committed in ${secs.toFixed(1)} s`);
-      results.push(throughputResult('binance-stream: replay -> client -> bus -> Iceberg (embedded)', rows / secs, 'msg/s', floor, null, 100_000));
-      results.push({ name: 'binance-stream: peak RSS, replay into Iceberg (embedded)', value: lakePeak, unit: 'MB', goal: '<= 400 MB', floor: null, ratio: null, meets: lakePeak <= 400 });
+      const rows = await tableRows(join(workDir, 'iceberg', 'warehouse'));
+      const rate = rows / lake.seconds;
+      log(`binance-stream: ${nBus} frames through k2 stream binance into Iceberg (embedded, consumer on): ${rows} rows committed in ${lake.seconds.toFixed(1)} s, peak RSS ${lake.peakMb.toFixed(0)} MB`);
+      results.push(throughputResult('binance-stream: replay -> k2 stream -> bus -> Iceberg (embedded)', rate, 'msg/s', floor, null, 100_000));
+      results.push({ name: 'binance-stream: peak RSS, k2 stream into Iceberg (embedded)', value: lake.peakMb, unit: 'MB', goal: '<= 400 MB', floor: null, ratio: null, meets: lake.peakMb <= 400 });
     } finally {
-      if (!closed) await lake.close();
+      if (!hadDist) rmSync(join(ROOT, 'dist'), { recursive: true, force: true });
     }
   } finally {
     rss.stop();
@@ -234,6 +205,54 @@ const suite: BenchSuite = async ({ quick, workDir, log }) => {
   }
   return results;
 };
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** The peak resident set of a process so far (VmHWM), in MB; 0 once it has exited. */
+function peakRssMb(pid: number): number {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m === null ? 0 : Number(m[1]) / 1024;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Runs the compiled `k2 stream binance` against the emulator until it has taken `n` trades
+ * (--max-messages) and exited; returns seconds from the replay's start to the exit and the
+ * process's peak RSS.
+ */
+async function cliStreamRun(emu: RemoteEmulator, dataDir: string, n: number, fromId: number, consume: boolean): Promise<{ seconds: number; rate: number; peakMb: number }> {
+  const args = ['bin/k2.js', '--data-dir', dataDir, '--log-level', process.env.K2_BENCH_DEBUG ? 'debug' : 'warn', 'stream', 'binance', '--symbols', SYMBOL, '--streams', 'trade'];
+  args.push('--url', emu.wsUrl, '--rest-url', emu.restUrl, '--metrics-port', 'off', '--max-messages', String(n), '--json');
+  if (!consume) args.push('--no-consume');
+  const nodeArgs = process.env.K2_BENCH_STREAM_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.K2_BENCH_STREAM_PROFILE}/${consume ? 'lake' : 'bus'}`] : [];
+  const child = spawn(process.execPath, [...nodeArgs, ...args], { cwd: ROOT, env: { ...process.env, K2_FROM_SOURCE: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  let peak = 0;
+  const sampler = setInterval(() => (peak = Math.max(peak, peakRssMb(child.pid!))), 50);
+  try {
+    await emu.waitConnections(1);
+    const t0 = performance.now();
+    await emu.replay(SYMBOL, fromId, n);
+    if (process.env.K2_BENCH_DEBUG) console.error(`replay sent after ${((performance.now() - t0) / 1000).toFixed(2)} s at ${new Date().toISOString()}`);
+    const code = await exited;
+    if (process.env.K2_BENCH_DEBUG) console.error(`exit after ${((performance.now() - t0) / 1000).toFixed(2)} s at ${new Date().toISOString()}\n${stderr}`);
+    const seconds = (performance.now() - t0) / 1000;
+    if (code !== 0) throw new Error(`k2 stream binance exited ${code}: ${stderr.slice(-3000)}`);
+    const summary = JSON.parse(stdout) as { published?: number };
+    if (summary.published !== n) throw new Error(`k2 stream binance published ${String(summary.published)} records, expected ${n}`);
+    return { seconds, rate: n / seconds, peakMb: peak };
+  } finally {
+    clearInterval(sampler);
+    if (child.exitCode === null) child.kill('SIGKILL');
+  }
+}
 
 /** Rows in market_data.trades_v2 of a warehouse, from the current snapshot's data files. */
 async function tableRows(warehouse: string): Promise<number> {

@@ -68,6 +68,14 @@ export class RecordProducer {
     return new RecordProducer(producer, opts.registry ?? new SchemaRegistryClient(endpoints.registryUrl), compression, opts.maxBatchRecords ?? (opts.embedded ? 20000 : 2000), opts.logger);
   }
 
+  /**
+   * Registers the v2 schema of a topic's records ahead of the first send (the registry
+   * client caches the id), so the first records of a stream do not wait for it.
+   */
+  async prepare(topic: string, kind: RecordKind): Promise<void> {
+    await this.registry.register(valueSubject(topic), v2SchemaString(kind));
+  }
+
   /** Encodes and publishes records; resolves once every record is acknowledged by all in-sync replicas. */
   send<K extends RecordKind>(topic: string, kind: K, records: readonly RecordOfKind[K][]): Promise<SendSummary> {
     const p = this.doSend(topic, kind, records);

@@ -109,10 +109,21 @@ export async function openBusPublisher(globals: GlobalOptions, logger: Logger, o
   // kafkajs client, catalog and DuckDB), so the rows land in the tables while the main
   // thread keeps the socket, the conversion, the producer and the broker.
   let lake: BackgroundConsumer | null = null;
-  if (bus.embedded && opts.consume) {
-    try {
+  try {
+    // topics and schemas before the first frame, not on the first publish (the socket is
+    // busiest then and the stream would back up behind the registry round trip)
+    if (bus.embedded) {
       const admin = await BusAdmin.connect(bus.endpoints, logger);
       await admin.createTopics([{ topic: tradesTopic }, { topic: quotesTopic }]).finally(() => admin.close());
+    }
+    await Promise.all([producer.prepare(tradesTopic, 'trades'), producer.prepare(quotesTopic, 'quotes')]);
+  } catch (err) {
+    await producer.close();
+    await bus.close();
+    throw err;
+  }
+  if (bus.embedded && opts.consume) {
+    try {
       // at most two flushes of decoded rows in memory (one being written, one filling): bounds RSS
       lake = BackgroundConsumer.start(embeddedConsumerConfig(globals, bus.endpoints, opts.catalog, { maxRows: LAKE_MAX_ROWS }));
       if (opts.metricsRegistry !== undefined) await lake.mirrorMetricsInto(opts.metricsRegistry);

@@ -720,7 +720,11 @@ export class BinanceStreamClient {
     }
     await this.waitIdle();
     await this.options.sink.flush?.();
-    await Promise.race([Promise.allSettled(ends), sleep(systemClock, 2_500)]);
+    // wait for the sockets to close, at most 2.5 s; the timer is cancelled so that it does not
+    // keep the process alive after a clean close
+    let grace: ClockTimer | undefined;
+    await Promise.race([Promise.allSettled(ends), new Promise<void>((resolve) => (grace = systemClock.setTimeout(resolve, 2_500)))]);
+    grace?.cancel();
     this.metrics.connectionStatus.set(0);
     this.metrics.bufferedRecords.set(0);
     this.logger.info('stopped', { reason, published: this.stats.published, gaps: this.stats.gapTrades, backfilled: this.stats.backfilled, unfilled: this.stats.unfilled });
