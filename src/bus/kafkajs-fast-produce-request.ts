@@ -73,6 +73,8 @@ const PATHS = {
   recordBatch: 'kafkajs/src/protocol/recordBatch/v0/index.js',
   v3: 'kafkajs/src/protocol/requests/produce/v3/request.js',
   later: ['v4', 'v5', 'v6', 'v7'].map((v) => `kafkajs/src/protocol/requests/produce/${v}/request.js`),
+  request: 'kafkajs/src/protocol/request.js',
+  connection: 'kafkajs/src/network/connection.js',
 } as const;
 
 const Encoder = require(PATHS.encoder) as EncoderClass;
@@ -151,7 +153,9 @@ export function createFastProduceRequest(original: ProduceRequestFn, Record: Rec
         }
         encoded.push(parts);
       }
-      const buf = Buffer.allocUnsafe(size);
+      // room in front for the request header (see fastCreateRequest: no copy of the body to frame it)
+      const whole = Buffer.allocUnsafe(FRAME_HEADROOM + size);
+      const buf = whole.subarray(FRAME_HEADROOM);
       let o = 0;
       if (transactionalId == null) o = buf.writeInt16BE(-1, o);
       else {
@@ -179,15 +183,79 @@ export function createFastProduceRequest(original: ProduceRequestFn, Record: Rec
       const out = new Encoder(0);
       out.buf = buf;
       out.offset = size;
+      headroom.set(out, whole);
       return out;
     };
     return request;
   };
 }
 
+// ---------------------------------------------------------------- request framing
+
+/** Bytes reserved before a fast Produce body for the frame header (size, api key/version, correlation id, client id). */
+const FRAME_HEADROOM = 256;
+/** Fast Produce bodies and the buffer they are a view of (starting FRAME_HEADROOM bytes earlier). */
+const headroom = new WeakMap<KafkaEncoder, Buffer>();
+
+export interface CreateRequestArgs {
+  correlationId: number;
+  clientId?: string | null;
+  request: { apiKey: number; apiVersion: number; encode: () => Promise<KafkaEncoder> };
+}
+export type CreateRequestFn = (args: CreateRequestArgs) => Promise<KafkaEncoder>;
+
+/**
+ * kafkajs's protocol/request.js frames a request as int32 size, int16 apiKey, int16
+ * apiVersion, int32 correlationId, string clientId, body - by copying the body into a
+ * growing Encoder and that into another (two copies of every produced byte, plus the
+ * growth). Here the same bytes are written once: in front of a fast Produce body in the
+ * room reserved for it (no copy at all), else into one exactly sized buffer.
+ */
+export function createFastRequest(original: CreateRequestFn): CreateRequestFn {
+  return async function fastCreateRequest(args: CreateRequestArgs): Promise<KafkaEncoder> {
+    const { correlationId, clientId, request } = args;
+    if (clientId != null && typeof clientId !== 'string') return original(args);
+    const payload = await request.encode();
+    if (payload == null || !Buffer.isBuffer(payload.buf)) return original({ ...args, request: { ...request, encode: async () => payload } });
+    const idBytes = clientId == null ? 0 : Buffer.byteLength(clientId, 'utf8');
+    const header = 4 + 2 + 2 + 4 + 2 + idBytes;
+    const bodyBytes = payload.offset;
+    const whole = headroom.get(payload);
+    let buf: Buffer;
+    let body: number;
+    if (whole !== undefined && header <= FRAME_HEADROOM && payload.buf.byteOffset === whole.byteOffset + FRAME_HEADROOM) {
+      buf = whole.subarray(FRAME_HEADROOM - header, FRAME_HEADROOM + bodyBytes);
+      body = -1;
+    } else {
+      buf = Buffer.allocUnsafe(header + bodyBytes);
+      body = header;
+    }
+    buf.writeInt32BE(header - 4 + bodyBytes, 0);
+    buf.writeInt16BE(request.apiKey, 4);
+    buf.writeInt16BE(request.apiVersion, 6);
+    buf.writeInt32BE(correlationId, 8);
+    if (clientId == null) buf.writeInt16BE(-1, 12);
+    else {
+      buf.writeInt16BE(idBytes, 12);
+      buf.write(clientId, 14, idBytes, 'utf8');
+    }
+    if (body >= 0) buf.set(payload.buf.subarray(0, bodyBytes), body);
+    const out = new Encoder(0);
+    out.buf = buf;
+    out.offset = buf.length;
+    return out;
+  };
+}
+
 // ---------------------------------------------------------------- patching
 
 let original: ProduceRequestFn | null = null;
+let originalRequest: CreateRequestFn | null = null;
+
+/** kafkajs's own protocol/request.js (for comparison tests); null if the patch was not applied. */
+export function originalCreateRequest(): CreateRequestFn | null {
+  return originalRequest;
+}
 
 /** kafkajs's own Produce v3 request (for comparison tests); null if the patch was not applied. */
 export function originalProduceRequest(): ProduceRequestFn | null {
@@ -211,3 +279,19 @@ function apply(): boolean {
 }
 
 export const fastProduceRequestApplied = apply();
+
+function applyFraming(): boolean {
+  try {
+    if (require.cache[require.resolve(PATHS.connection)] !== undefined) return false; // too late: already bound
+    const path = require.resolve(PATHS.request);
+    const fn = require(path) as unknown;
+    if (typeof fn !== 'function' || !String(fn).includes('requestPayload.size()')) return false;
+    originalRequest = fn as CreateRequestFn;
+    require.cache[path]!.exports = createFastRequest(originalRequest);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export const fastRequestFramingApplied = applyFraming();

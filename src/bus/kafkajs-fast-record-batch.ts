@@ -212,10 +212,11 @@ class RawRecord {
 
 function writeBytesField(buf: Buffer, offset: number, value: Buffer | string | null | undefined, size: number): number {
   if (value == null) return writeVarInt(buf, offset, -1);
-  let o = writeVarInt(buf, offset, size);
-  if (typeof value === 'string') o += buf.write(value, o, size, 'utf8');
-  else o += value.copy(buf, o);
-  return o;
+  const o = writeVarInt(buf, offset, size);
+  if (typeof value === 'string') return o + buf.write(value, o, size, 'utf8');
+  // the record was measured with this value: it fits (TypedArray#set skips Buffer#copy's argument handling)
+  buf.set(value, o);
+  return o + size;
 }
 
 function sizeOfBytesField(value: Buffer | string | null | undefined): number {
@@ -231,13 +232,18 @@ function isHeaderValue(value: unknown): value is HeaderValue {
   return typeof value === 'string' || Buffer.isBuffer(value);
 }
 
-/** Flattened headers in kafkajs's order, or null when kafkajs's own path must handle them. */
-function flattenHeaders(headers: unknown): Array<[string, HeaderValue]> | null {
+/** No headers (shared: records without headers allocate nothing for them). */
+const NO_HEADERS: ReadonlyArray<readonly [string, HeaderValue]> = Object.freeze([]);
+
+/** Flattened headers in kafkajs's order (undefined is kafkajs's default `{}`), or null when kafkajs's own path must handle them. */
+function flattenHeaders(headers: unknown): ReadonlyArray<readonly [string, HeaderValue]> | null {
+  if (headers === undefined) return NO_HEADERS;
   if (headers === null || typeof headers !== 'object') return null;
-  const out: Array<[string, HeaderValue]> = [];
+  let out: Array<[string, HeaderValue]> | null = null;
   const h = headers as Record<string, unknown>;
   for (const k of Object.keys(h)) {
     const v = h[k];
+    out ??= [];
     if (Array.isArray(v)) {
       for (const e of v as unknown[]) {
         if (!isHeaderValue(e)) return null;
@@ -246,12 +252,12 @@ function flattenHeaders(headers: unknown): Array<[string, HeaderValue]> | null {
     } else if (isHeaderValue(v)) out.push([k, v]);
     else return null;
   }
-  return out;
+  return out ?? NO_HEADERS;
 }
 
 export function createFastRecord(originalRecord: RecordFn): RecordFn {
   return function fastRecord(args: RecordArgs): unknown {
-    const { offsetDelta = 0, timestampDelta = 0, key, value, headers = {} } = args;
+    const { offsetDelta = 0, timestampDelta = 0, key, value, headers } = args;
     const flat = typeof offsetDelta === 'number' && typeof timestampDelta === 'number' && isBytesLike(key) && isBytesLike(value) ? flattenHeaders(headers) : null;
     if (flat === null) return new RawRecord((originalRecord(args) as KafkaEncoder).buffer);
 

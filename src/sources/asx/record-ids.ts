@@ -21,11 +21,14 @@ import { createHash } from 'node:crypto';
 
 const NAMESPACE = 'k2:asx:v1:';
 
+/** Char codes of the lowercase hex digits (what Number#toString(16) writes). */
+const HEX_CODES = Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
+
 /** Builds message ids for the rows of one id prefix (company, day, kind). */
 export class DayIdSpace {
   readonly idPrefix: string;
-  /** "xxxxxxxx-xxxx-8xxx-yxxx-" */
-  private readonly uuidHead: string;
+  /** Char codes of "xxxxxxxx-xxxx-8xxx-yxxx-" (24). */
+  private readonly head: readonly number[];
   /** The hashed low 48 bits, as 16 + 32 bits. */
   private readonly low16: number;
   private readonly low32: number;
@@ -36,18 +39,32 @@ export class DayIdSpace {
     h[6] = (h[6]! & 0x0f) | 0x80; // version 8
     h[8] = (h[8]! & 0x3f) | 0x80; // variant 10
     const hex = h.subarray(0, 10).toString('hex');
-    this.uuidHead = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-`;
+    const head = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-`;
+    this.head = Array.from(head, (c) => c.charCodeAt(0));
     this.low16 = h.readUInt16BE(10);
     this.low32 = h.readUInt32BE(12);
   }
 
-  /** The UUID of row n (n >= 1, below 2^48). */
+  /**
+   * The UUID of row n (n >= 1, below 2^48): the 24-character head, then 4 + 8 lowercase
+   * hex digits. Built as one flat string in a single String.fromCharCode call (about 3x
+   * cheaper than toString(16) + padStart + concatenation, and the Avro encoder then reads
+   * a flat string instead of flattening a rope).
+   */
   messageId(n: number): string {
     const hi = Math.floor(n / 0x1_0000_0000);
     const lo = n - hi * 0x1_0000_0000;
     const a = (this.low16 ^ hi) & 0xffff;
     const b = (this.low32 ^ lo) >>> 0;
-    return this.uuidHead + a.toString(16).padStart(4, '0') + b.toString(16).padStart(8, '0');
+    const h = this.head;
+    const x = HEX_CODES;
+    return String.fromCharCode(
+      h[0]!, h[1]!, h[2]!, h[3]!, h[4]!, h[5]!, h[6]!, h[7]!, h[8]!, h[9]!, h[10]!, h[11]!,
+      h[12]!, h[13]!, h[14]!, h[15]!, h[16]!, h[17]!, h[18]!, h[19]!, h[20]!, h[21]!, h[22]!, h[23]!,
+      x[a >>> 12]!, x[(a >>> 8) & 15]!, x[(a >>> 4) & 15]!, x[a & 15]!,
+      x[b >>> 28]!, x[(b >>> 24) & 15]!, x[(b >>> 20) & 15]!, x[(b >>> 16) & 15]!,
+      x[(b >>> 12) & 15]!, x[(b >>> 8) & 15]!, x[(b >>> 4) & 15]!, x[b & 15]!,
+    );
   }
 }
 
