@@ -543,6 +543,16 @@ export class IcebergConsumer {
     await Promise.all(Object.values(this.tables).map((t) => this.flush(t)));
   }
 
+  /** The next offset after what the table buffers hold of a partition (-1 when they hold none of it). */
+  private bufferedUpTo(topic: string, partition: number): bigint {
+    let upTo = -1n;
+    for (const t of Object.values(this.tables)) {
+      const o = getOffset(t.buffer.pending, topic, partition);
+      if (o !== undefined && o > upTo) upTo = o;
+    }
+    return upTo;
+  }
+
   /** The next offset per partition that the tables are known to cover. */
   committedOffsets(): OffsetMap {
     return mergeOffsets(this.committed, new Map());
@@ -566,7 +576,9 @@ export class IcebergConsumer {
       if (this.fatal !== null) throw this.fatal;
       const behind = targets.filter((t) => (getOffset(this.committed, t.topic, t.partition) ?? -1n) < t.latest);
       if (behind.length === 0) break;
-      await new Promise((r) => setTimeout(r, pollMs));
+      // everything still missing is buffered: commit it now rather than after --max-delay
+      if (behind.every((t) => this.bufferedUpTo(t.topic, t.partition) >= t.latest)) await this.flushAll();
+      else await new Promise((r) => setTimeout(r, pollMs));
     }
     await this.flushAll();
     return this.getSummary();
