@@ -531,6 +531,8 @@ export class IcebergConsumer {
       write_ms: Math.round(written - prepared),
       commit_ms: Math.round(performance.now() - written),
       files: result.addedDataFiles,
+      heap_mb: Math.round(process.memoryUsage().heapTotal / 1e6),
+      rss_mb: Math.round(process.memoryUsage.rss() / 1e6),
     });
     this.opts.onCommit?.({ table: t.name, rows: rows.length, snapshotId: result.snapshotId, durationMs, oldestIngestionMicros: oldest });
     // Group offsets only make lag visible to Kafka tools; the table is the truth.

@@ -365,6 +365,8 @@ export class DuckDBDataFileWriter<R extends object> {
     } finally {
       await this.conn.run(`DELETE FROM ${stage.table}`);
       if (this.blobbed) await this.conn.run(`DROP TABLE IF EXISTS ${this.strs}`);
+      // reclaims the deleted staging rows: without it a long-running writer's RSS kept ~70 MB more
+      await this.conn.run('CHECKPOINT');
     }
     return entries;
   }
