@@ -238,14 +238,16 @@ const MAP_MEMO_BYTES = 512;
  */
 function memoizedStringMapWriter(values: TapWrite): TapWrite {
   let lastKeys: readonly string[] = [];
-  let lastValues: unknown[] = [];
-  let lastBytes: Uint8Array | null = null;
+  const lastValues: unknown[] = [];
+  /** the last map's bytes (a copy, in memory reused from map to map), or length -1 */
+  const lastBytes = new Uint8Array(MAP_MEMO_BYTES);
+  let lastLength = -1;
   return (tap, v) => {
     if (!isPlainObject(v)) bail();
     const obj = v as Record<string, unknown>;
     const keys = Object.keys(obj);
     const n = keys.length;
-    if (lastBytes !== null && n === lastKeys.length) {
+    if (lastLength >= 0 && n === lastKeys.length) {
       let same = true;
       for (let i = 0; i < n; i++) {
         const k = keys[i]!;
@@ -256,9 +258,9 @@ function memoizedStringMapWriter(values: TapWrite): TapWrite {
       }
       if (same) {
         const pos = tap.pos;
-        const len = lastBytes.length;
-        if (pos + len <= tap.buf.length) tap.buf.set(lastBytes, pos);
-        tap.pos = pos + len;
+        const buf = tap.buf;
+        if (pos + lastLength <= buf.length) for (let i = 0; i < lastLength; i++) buf[pos + i] = lastBytes[i]!;
+        tap.pos = pos + lastLength;
         return;
       }
     }
@@ -266,12 +268,15 @@ function memoizedStringMapWriter(values: TapWrite): TapWrite {
     writeMapEntries(tap, obj, keys, values);
     const end = tap.pos;
     if (end - start <= MAP_MEMO_BYTES && end <= tap.buf.length) {
-      const vals = new Array<unknown>(n);
-      for (let i = 0; i < n; i++) vals[i] = obj[keys[i]!];
+      // copied byte by byte into the reused array: maps that change every row (event times)
+      // must not cost an allocation each
+      const buf = tap.buf;
+      for (let i = start; i < end; i++) lastBytes[i - start] = buf[i]!;
+      lastLength = end - start;
+      lastValues.length = n;
+      for (let i = 0; i < n; i++) lastValues[i] = obj[keys[i]!];
       lastKeys = keys;
-      lastValues = vals;
-      lastBytes = Uint8Array.prototype.slice.call(tap.buf, start, end); // a copy (Buffer#slice would be a view)
-    }
+    } else lastLength = -1;
   };
 }
 
