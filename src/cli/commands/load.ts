@@ -15,7 +15,7 @@ import { z } from 'zod';
 import type { GlobalOptions } from '../../config/global-options.js';
 import { parseSetting } from '../../config/global-options.js';
 import type { Logger } from '../../log/logger.js';
-import { RecordProducer, startBus, type BusSession } from '../../bus/index.js';
+import { BusAdmin, RecordProducer, startBus, type BusSession } from '../../bus/index.js';
 import { topicName } from '../../model/topics.js';
 import {
   DeadLetterFile,
@@ -152,6 +152,13 @@ async function openBusPublisher(globals: GlobalOptions, logger: Logger, opts: Pu
   let committed = 0;
   try {
     producer = await RecordProducer.connect(bus.endpoints, { logger, embedded: bus.embedded, clientId: 'k2-load-asx' });
+    // topics and schemas up front: the consumer joins at once instead of waiting for the
+    // first produce to create them, and the first batch does not wait for the registry
+    if (bus.embedded) {
+      const admin = await BusAdmin.connect(bus.endpoints, logger);
+      await admin.createTopics([{ topic: ASX_TRADES_TOPIC }, { topic: ASX_QUOTES_TOPIC }]).finally(() => admin.close());
+    }
+    await Promise.all([producer.prepare(ASX_TRADES_TOPIC, 'trades'), producer.prepare(ASX_QUOTES_TOPIC, 'quotes')]);
     if (bus.embedded && opts.consume) {
       consumer = BackgroundConsumer.start(
         embeddedConsumerConfig(globals, bus.endpoints, opts.catalog, { maxRows: LOAD_MAX_ROWS, maxDelayMs: LOAD_MAX_DELAY_MS, topicRefreshMs: 200 }),
