@@ -291,17 +291,9 @@ function readCodedString(buf: Uint8Array, col: CodeColumn, row: number): boolean
 
 /** The code of the value encoded in buf[s, e): a recent one's, a known one's, or a new one decoded by `decode`. */
 function codeOfBytes(col: CodeColumn, buf: Uint8Array, s: number, e: number, decode: () => unknown): number {
-  const n = e - s;
-  const recent = col.recent;
-  for (let r = 0; r < recent.length; r++) {
-    const slot = recent[r]!;
-    if (slot.length !== n) continue;
-    const bytes = slot.bytes;
-    let i = 0;
-    while (i < n && bytes[i] === buf[s + i]) i++;
-    if (i === n) return slot.code;
-  }
-  const key = Buffer.from(buf.buffer, buf.byteOffset + s, n).toString('latin1');
+  const recent = col.recent.find(buf, s, e);
+  if (recent !== 0) return recent;
+  const key = Buffer.from(buf.buffer, buf.byteOffset + s, e - s).toString('latin1');
   let code = col.byKey.get(key);
   if (code === undefined) {
     const saved = pos;
@@ -309,26 +301,40 @@ function codeOfBytes(col: CodeColumn, buf: Uint8Array, s: number, e: number, dec
     pos = saved;
     col.byKey.set(key, code);
   }
-  col.remember(buf.subarray(s, e), code);
+  col.recent.remember(buf.subarray(s, e), code);
   return code;
+}
+
+/**
+ * The item count of the next array or map block (0 at the end), or -1 when malformed. A
+ * negative count is followed by the block's size in bytes. Every item takes at least
+ * `stringsPerItem` bytes, so a count beyond the bytes left is refused as malformed.
+ */
+function readBlockCount(buf: Uint8Array, stringsPerItem: number): number {
+  if (!readLong(buf)) return -1;
+  if (lo === 0 && hi === 0) return 0;
+  let count: number;
+  if (hi < 0) {
+    if (hi !== -1 || lo >= 0 || lo === -0x80000000) return -1;
+    count = -lo;
+    if (!readLong(buf)) return -1;
+  } else {
+    if (hi !== 0 || lo < 0) return -1;
+    count = lo;
+  }
+  if (count * stringsPerItem > limit - pos) {
+    refuseCount(count);
+    return -1;
+  }
+  return count;
 }
 
 /** Skips array (1 string per item) or map (2 strings per entry) blocks. */
 function skipBlocks(buf: Uint8Array, stringsPerItem: number): boolean {
   for (;;) {
-    if (!readLong(buf)) return false;
-    if (lo === 0 && hi === 0) return true;
-    let count: number;
-    if (hi < 0) {
-      // a negative count is followed by the block's size in bytes
-      if (hi !== -1 || lo >= 0 || lo === -0x80000000) return false;
-      count = -lo;
-      if (!readLong(buf)) return false;
-    } else {
-      if (hi !== 0 || lo < 0) return false;
-      count = lo;
-    }
-    if (count * stringsPerItem > limit - pos) return refuseCount(count);
+    const count = readBlockCount(buf, stringsPerItem);
+    if (count < 0) return false;
+    if (count === 0) return true;
     for (let i = 0; i < count * stringsPerItem; i++) {
       const n = readLength(buf);
       if (n < 0) return false;
@@ -366,18 +372,9 @@ function readMapInto(buf: Uint8Array, col: MapColumn, row: number): boolean {
   let at = col.valueStart(k);
   let sl = 0;
   for (;;) {
-    if (!readLong(buf)) return false;
-    if (lo === 0 && hi === 0) break;
-    let count: number;
-    if (hi < 0) {
-      if (hi !== -1 || lo >= 0 || lo === -0x80000000) return false;
-      count = -lo;
-      if (!readLong(buf)) return false;
-    } else {
-      if (hi !== 0 || lo < 0) return false;
-      count = lo;
-    }
-    if (count * 2 > limit - pos) return refuseCount(count);
+    const count = readBlockCount(buf, 2);
+    if (count < 0) return false;
+    if (count === 0) break;
     for (let e = 0; e < count; e++) {
       const kn = readLength(buf);
       if (kn < 0 || kn > 0xffff || sl + 2 + kn > SHAPE.length) return false;
@@ -415,15 +412,8 @@ function readMapInto(buf: Uint8Array, col: MapColumn, row: number): boolean {
 
 /** The shape code of the keys in SHAPE[0, sl): a recent one, or a known or new one; 0 for repeated keys. */
 function shapeOf(col: MapColumn, sl: number): number {
-  const recent = col.recent;
-  for (let r = 0; r < recent.length; r++) {
-    const slot = recent[r]!;
-    if (slot.length !== sl) continue;
-    const bytes = slot.bytes;
-    let i = 0;
-    while (i < sl && bytes[i] === SHAPE[i]) i++;
-    if (i === sl) return slot.code;
-  }
+  const recent = col.recent.find(SHAPE, 0, sl);
+  if (recent !== 0) return recent;
   const keys: string[] = [];
   for (let p = 0; p < sl; ) {
     const n = SHAPE[p]! | (SHAPE[p + 1]! << 8);
@@ -438,6 +428,6 @@ function shapeOf(col: MapColumn, sl: number): number {
   const order = Object.keys(asObject);
   if (order.length !== keys.length || order.some((k, i) => k !== keys[i])) return 0;
   const code = col.shapeCode(keys);
-  col.remember(SHAPE.subarray(0, sl), code);
+  col.recent.remember(SHAPE.subarray(0, sl), code);
   return code;
 }

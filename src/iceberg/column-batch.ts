@@ -29,6 +29,41 @@ const TWO_32 = 4_294_967_296;
 const RECENT_VALUES = 8;
 const RECENT_BYTES = 256;
 
+/**
+ * The encodings (bytes) and codes of the few values a decoder coded last: consecutive
+ * rows mostly repeat them, so comparing bytes finds the code without building a string.
+ */
+export class RecentEncodings {
+  private readonly slots: { bytes: Uint8Array; length: number; code: number }[] = [];
+  private next = 0;
+
+  /** The code remembered for an encoding equal to buf[s, e), or 0. */
+  find(buf: Uint8Array, s: number, e: number): number {
+    const n = e - s;
+    const slots = this.slots;
+    for (let r = 0; r < slots.length; r++) {
+      const slot = slots[r]!;
+      if (slot.length !== n) continue;
+      const bytes = slot.bytes;
+      let i = 0;
+      while (i < n && bytes[i] === buf[s + i]) i++;
+      if (i === n) return slot.code;
+    }
+    return 0;
+  }
+
+  /** Remembers an encoding (of up to RECENT_BYTES; RECENT_VALUES of them, oldest replaced first). */
+  remember(bytes: Uint8Array, code: number): void {
+    if (bytes.length > RECENT_BYTES) return;
+    let slot = this.slots[this.next];
+    if (slot === undefined) this.slots.push((slot = { bytes: new Uint8Array(RECENT_BYTES), length: 0, code: 0 }));
+    slot.bytes.set(bytes);
+    slot.length = bytes.length;
+    slot.code = code;
+    this.next = (this.next + 1) % RECENT_VALUES;
+  }
+}
+
 export class Int64Column {
   values: BigInt64Array<ArrayBuffer>;
   /** the same memory as int32 words: [lo0, hi0, lo1, hi1, ...] (little-endian) */
@@ -84,9 +119,8 @@ export class CodeColumn {
   private readonly byValue = new Map<string, number>();
   /** code by enum symbol index */
   readonly byIndex: number[] = [];
-  /** the encoded bytes and codes of the few values a decoder coded last (consecutive rows mostly repeat them) */
-  readonly recent: { bytes: Uint8Array; length: number; code: number }[] = [];
-  private nextRecent = 0;
+  /** the encodings of the values a decoder coded last */
+  readonly recent = new RecentEncodings();
 
   constructor(
     readonly def: ColumnDef,
@@ -120,17 +154,6 @@ export class CodeColumn {
   /** One code per distinct string value (0 stays 0). */
   canonicalCode(code: number): number {
     return code === 0 ? 0 : this.canonical[code - 1]!;
-  }
-
-  /** Remembers the encoding of a value a decoder just coded (values of up to RECENT_BYTES, RECENT_VALUES at a time). */
-  remember(bytes: Uint8Array, code: number): void {
-    if (bytes.length > RECENT_BYTES) return;
-    let slot = this.recent[this.nextRecent];
-    if (slot === undefined) this.recent.push((slot = { bytes: new Uint8Array(RECENT_BYTES), length: 0, code: 0 }));
-    slot.bytes.set(bytes);
-    slot.length = bytes.length;
-    slot.code = code;
-    this.nextRecent = (this.nextRecent + 1) % RECENT_VALUES;
   }
 
   valueAt(i: number): unknown {
@@ -208,9 +231,8 @@ export class MapColumn {
   bytes: Buffer;
   /** a value contains U+001E or U+001F (informational: the writer sends maps as codes or escaped JSON text) */
   hasSeparator = false;
-  /** encoded keys (length-prefixed) and codes of the shapes a decoder matched last */
-  readonly recent: { bytes: Uint8Array; length: number; code: number }[] = [];
-  private nextRecent = 0;
+  /** the encoded keys (length-prefixed) of the shapes a decoder matched last */
+  readonly recent = new RecentEncodings();
 
   constructor(
     readonly def: ColumnDef,
@@ -263,17 +285,6 @@ export class MapColumn {
       this.shapeByKeys.set(k, code);
     }
     return code;
-  }
-
-  /** Remembers the encoded keys of a shape a decoder just matched. */
-  remember(bytes: Uint8Array, code: number): void {
-    if (bytes.length > RECENT_BYTES) return;
-    let slot = this.recent[this.nextRecent];
-    if (slot === undefined) this.recent.push((slot = { bytes: new Uint8Array(RECENT_BYTES), length: 0, code: 0 }));
-    slot.bytes.set(bytes);
-    slot.length = bytes.length;
-    slot.code = code;
-    this.nextRecent = (this.nextRecent + 1) % RECENT_VALUES;
   }
 
   isNull(i: number): boolean {
