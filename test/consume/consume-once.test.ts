@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { Kafka, logLevel } from 'kafkajs';
 import { resolveGlobalOptions } from '../../src/config/global-options.js';
-import { startBus, RecordProducer, type BusSession } from '../../src/bus/index.js';
+import avsc from 'avsc';
+import { startBus, RecordProducer, SchemaRegistryClient, type BusSession } from '../../src/bus/index.js';
+import { v2SchemaString } from '../../src/schema/v2-schemas.js';
 import { IcebergConsumer } from '../../src/consume/iceberg-consumer.js';
 import { openCatalog } from '../../src/iceberg/catalog/open-catalog.js';
 import { IcebergTableReader } from '../../src/iceberg/table-reader.js';
@@ -111,4 +113,50 @@ describe('k2 consume --once (embedded bus, real Iceberg)', () => {
     expect((await tableRows(warehouse, 'trades_v2')).length).toBe(500);
     await catalog.close();
   });
+
+  it('dead-letters v2 records the table cannot hold and bodies that announce impossible item counts, and keeps going', async () => {
+    const registry = new SchemaRegistryClient(bus.endpoints.registryUrl);
+    const schemaId = await registry.register(`${TRADES}-value`, v2SchemaString('trades'));
+    // the v2 trade schema with plain bytes and longs: lets the test write what k2's own encoder refuses
+    const plain = JSON.parse(v2SchemaString('trades')) as { fields: { name: string; type: unknown }[] };
+    for (const f of plain.fields) {
+      if (f.name === 'price' || f.name === 'quantity') f.type = 'bytes';
+      if (f.name === 'timestamp' || f.name === 'ingestion_timestamp') f.type = 'long';
+    }
+    const raw = avsc.Type.forSchema(plain as avsc.Schema);
+    const base = trade({ id: 9001 });
+    const framed = (body: Buffer): Buffer => {
+      const out = Buffer.concat([Buffer.alloc(5), body]);
+      out.writeUInt32BE(schemaId, 1);
+      return out;
+    };
+    const record = (id: number, price: Buffer): Buffer =>
+      raw.toBuffer({ ...base, trade_id: `BINANCE-${id}`, timestamp: Number(base.timestamp), ingestion_timestamp: Number(base.ingestion_timestamp), price, quantity: Buffer.from([1]), source_sequence: null });
+    const tooWide = record(9001, Buffer.from('0de0b6b3a7640000', 'hex')); // 10^18 units: beyond decimal(18, 8)
+    const fine = record(9002, Buffer.from([0x01, 0x00])); // 256 units
+    // trade_conditions ["XT"] with its count rewritten to 20,000,000 items
+    const withList = raw.toBuffer({ ...base, trade_id: 'BINANCE-9003', timestamp: Number(base.timestamp), ingestion_timestamp: Number(base.ingestion_timestamp), price: Buffer.from([1]), quantity: Buffer.from([1]), source_sequence: null, trade_conditions: ['XT'] });
+    const at = withList.indexOf(Buffer.from([0x02, 0x04, 0x58, 0x54, 0x00]));
+    expect(at).toBeGreaterThan(0);
+    const huge = Buffer.concat([withList.subarray(0, at), Buffer.from([0x80, 0xb4, 0x89, 0x13]), withList.subarray(at + 1)]);
+    const kafka = new Kafka({ brokers: bus.endpoints.brokers, logLevel: logLevel.NOTHING });
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({ topic: TRADES, messages: [tooWide, huge, fine].map((b) => ({ key: 'BTCUSDT', value: framed(b) })) });
+    await producer.disconnect();
+
+    const catalog = openCatalog(undefined, warehouse);
+    const consumer = await IcebergConsumer.start({ endpoints: bus.endpoints, catalog, dataDir: dir.path, logger: silentLogger });
+    await consumer.runUntilCaughtUp();
+    const s = await consumer.stop();
+    expect(s.dead_letters).toBe(2);
+    expect(s.rows_committed.trades_v2).toBe(1);
+    const rows = await tableRows(warehouse, 'trades_v2');
+    expect(rows.find((r) => r.trade_id === 'BINANCE-9002')?.price).toBe('0.00000256');
+    expect(rows.some((r) => r.trade_id === 'BINANCE-9001' || r.trade_id === 'BINANCE-9003')).toBe(false);
+    const dlq = readFileSync(s.dead_letter_file!, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, string>);
+    expect(dlq.map((e) => e.error)).toEqual([expect.stringMatching(/price value 1000000000000000000 is out of range for decimal\(18, 8\)/), expect.stringMatching(/announces 20000000 items/)]);
+    await catalog.close();
+  });
 });
+
