@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, promises as fsp } from 'node:fs';
 import { join } from 'node:path';
-import pg from 'pg';
+import type pg from 'pg';
 import { CommitConflictError, IcebergError, TableExistsError } from '../errors.js';
 import { pathToUri, uriToPath } from '../paths.js';
 import { parseTableMetadata, serializeTableMetadata, type TableMetadata } from '../table-metadata.js';
@@ -54,20 +54,28 @@ export function redactUrl(url: string): string {
 export class PostgresCatalog implements Catalog {
   readonly description: string;
   readonly catalogName: string;
-  private readonly pool: pg.Pool;
+  /** created on first use: `pg` is only loaded when a PostgreSQL catalog is actually used */
+  private poolPromise: Promise<pg.Pool> | null = null;
   private ready: Promise<void> | undefined;
 
   constructor(private readonly o: PostgresCatalogOptions) {
     this.catalogName = o.catalogName ?? 'k2';
     this.description = `postgres:${redactUrl(o.connectionString)} (catalog ${this.catalogName}, warehouse ${o.warehouseDir})`;
-    this.pool = new pg.Pool({ connectionString: o.connectionString, max: 4 });
-    this.pool.on('error', () => undefined);
+  }
+
+  private pool(): Promise<pg.Pool> {
+    this.poolPromise ??= import('pg').then(({ default: pgModule }) => {
+      const pool = new pgModule.Pool({ connectionString: this.o.connectionString, max: 4 });
+      pool.on('error', () => undefined);
+      return pool;
+    });
+    return this.poolPromise;
   }
 
   private init(): Promise<void> {
     this.ready ??= (async () => {
       // Two processes may run CREATE TABLE IF NOT EXISTS at once; serialise with an advisory lock.
-      const client = await this.pool.connect();
+      const client = await (await this.pool()).connect();
       try {
         await client.query('SELECT pg_advisory_lock(7320417)');
         try {
@@ -97,7 +105,7 @@ export class PostgresCatalog implements Catalog {
 
   async loadTable(id: TableIdentifier): Promise<LoadedTable | null> {
     await this.init();
-    const r = await this.pool.query<{ metadata_location: string | null }>(
+    const r = await (await this.pool()).query<{ metadata_location: string | null }>(
       `SELECT metadata_location FROM iceberg_tables
         WHERE catalog_name = $1 AND table_namespace = $2 AND table_name = $3
           AND (iceberg_type = 'TABLE' OR iceberg_type IS NULL)`,
@@ -129,12 +137,12 @@ export class PostgresCatalog implements Catalog {
     const file = await this.writeMetadataFile(metadata, 0);
     const location = pathToUri(file);
     try {
-      await this.pool.query(
+      await (await this.pool()).query(
         `INSERT INTO iceberg_namespace_properties (catalog_name, namespace, property_key, property_value)
          VALUES ($1, $2, 'exists', 'true') ON CONFLICT DO NOTHING`,
         [this.catalogName, id.namespace],
       );
-      await this.pool.query(
+      await (await this.pool()).query(
         `INSERT INTO iceberg_tables (catalog_name, table_namespace, table_name, metadata_location, previous_metadata_location, iceberg_type)
          VALUES ($1, $2, $3, $4, NULL, 'TABLE')`,
         [this.catalogName, id.namespace, id.name, location],
@@ -154,7 +162,7 @@ export class PostgresCatalog implements Catalog {
     const version = m ? Number(m[1]) + 1 : 0;
     const file = await this.writeMetadataFile(updated, version);
     const location = pathToUri(file);
-    const r = await this.pool.query(
+    const r = await (await this.pool()).query(
       `UPDATE iceberg_tables SET metadata_location = $1, previous_metadata_location = $2
         WHERE catalog_name = $3 AND table_namespace = $4 AND table_name = $5 AND metadata_location = $2
           AND (iceberg_type = 'TABLE' OR iceberg_type IS NULL)`,
@@ -172,7 +180,7 @@ export class PostgresCatalog implements Catalog {
 
   async listTables(namespace: string): Promise<string[]> {
     await this.init();
-    const r = await this.pool.query<{ table_name: string }>(
+    const r = await (await this.pool()).query<{ table_name: string }>(
       `SELECT table_name FROM iceberg_tables WHERE catalog_name = $1 AND table_namespace = $2
           AND (iceberg_type = 'TABLE' OR iceberg_type IS NULL) ORDER BY table_name`,
       [this.catalogName, namespace],
@@ -181,6 +189,6 @@ export class PostgresCatalog implements Catalog {
   }
 
   async close(): Promise<void> {
-    await this.pool.end();
+    if (this.poolPromise !== null) await (await this.poolPromise).end();
   }
 }
