@@ -45,8 +45,7 @@ import { DeadLetterFile } from './dead-letter-file.js';
 import { ConsumeError, FencedCommitError } from './errors.js';
 import { OFFSETS_PROPERTY, getOffset, mergeOffsets, parseOffsets, serializeOffsets, setOffset, type OffsetMap } from './offsets.js';
 import { SequenceTracker } from './sequence-tracker.js';
-import { RowIdReader } from './row-id-reader.js';
-import { TableBuffer, idColumnName, tpKey } from './table-buffer.js';
+import { TableBuffer, tpKey } from './table-buffer.js';
 
 export const DEFAULT_GROUP_ID = 'k2-iceberg';
 /** trades and quotes topics; reference data has no table yet */
@@ -427,7 +426,6 @@ export class IcebergConsumer {
     const exchanges = batch.codes('exchange');
     const symbols = batch.codes('symbol');
     const ts = batch.int64('timestamp');
-    const idCol = batch.text(idColumnName(batch.def));
     const groups = new Map<string, { slice: IdSlice; rows: number[] }>();
     // consecutive rows nearly always share a slice: reuse the last group while the
     // exchange and symbol codes match and the timestamp falls in its day
@@ -460,14 +458,13 @@ export class IcebergConsumer {
     await t.ids.prepare([...groups.values()].map((g) => g.slice));
     const prepared = performance.now();
     const keep = new Uint8Array(n).fill(1);
-    const reader = new RowIdReader();
     let known = 0;
     const accepted: Array<{ ids: CompactIdSet; rows: number[] }> = [];
     for (const g of groups.values()) {
       const ids = t.ids.idsOf(g.slice);
       if (ids === undefined) continue;
       for (const i of g.rows) {
-        if (reader.isIn(ids, idCol, i)) {
+        if (buf.idIn(ids, i)) {
           keep[i] = 0;
           known++;
         }
@@ -513,7 +510,7 @@ export class IcebergConsumer {
       throw new ConsumeError(`commit to ${t.name} failed: ${errorMessage(err)}`, { table: t.name }, { cause: err });
     }
     const durationMs = performance.now() - started;
-    for (const a of accepted) for (const i of a.rows) if (keep[i] === 1) reader.addTo(a.ids, idCol, i);
+    for (const a of accepted) for (const i of a.rows) if (keep[i] === 1) buf.addIdTo(a.ids, i);
     for (const [topic, parts] of buf.pending) for (const [p, o] of parts) setOffset(this.committed, topic, p, o);
     const oldest = oldestValue(rows.int64('ingestion_timestamp'), rows.length);
     this.summary.rows_committed[t.name] += rows.length;

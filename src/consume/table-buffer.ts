@@ -29,6 +29,9 @@ export class TableBuffer {
   private readonly symbol: CodeColumn;
   private readonly id: TextColumn;
   private readonly idReader = new RowIdReader();
+  /** per accepted row: the prefix and number of its id (prefix null: not numbered, read the text) */
+  private readonly idPrefixes: (string | null)[] = [];
+  private readonly idNumbers: number[] = [];
   /** ids in this buffer per exchange code, then symbol code (codes of this buffer's batch) */
   private readonly ids = new Map<number, Map<number, CompactIdSet>>();
   private lastExchange = 0;
@@ -82,8 +85,23 @@ export class TableBuffer {
       this.droppedDuplicates++;
       return false;
     }
+    this.idPrefixes.push(this.idReader.prefix);
+    this.idNumbers.push(this.idReader.n);
     this.batch.commitRow();
     return true;
+  }
+
+  /** Whether row i's id is in a set (the id as parsed when the row was accepted). */
+  idIn(ids: CompactIdSet, i: number): boolean {
+    const prefix = this.idPrefixes[i]!;
+    return prefix !== null ? ids.hasNumbered(prefix, this.idNumbers[i]!) : ids.has(this.id.textAt(i));
+  }
+
+  /** Adds row i's id to a set. */
+  addIdTo(ids: CompactIdSet, i: number): void {
+    const prefix = this.idPrefixes[i]!;
+    if (prefix !== null) ids.addNumbered(prefix, this.idNumbers[i]!);
+    else ids.tryAdd(this.id.textAt(i));
   }
 
   /** The first code of row i's value (codes are per value within a batch, but a value may have been coded twice). */

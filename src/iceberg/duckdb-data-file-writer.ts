@@ -100,14 +100,36 @@ function mapLiteral(m: Record<string, string>): string {
   return `MAP {${Object.entries(m).map(([k, v]) => `${sqlString(k)}: ${sqlString(v)}`).join(', ')}}`;
 }
 
+/** Whether rows a and b of a map column (of one shape) hold the same values. */
+function sameValues(col: MapColumn, a: number, b: number): boolean {
+  const fa = col.entryStart(a);
+  const fb = col.entryStart(b);
+  const n = col.rowEnds[a]! - fa;
+  for (let k = 0; k < n; k++) if (col.valueEnds[fa + k]! - col.valueStart(fa + k) !== col.valueEnds[fb + k]! - col.valueStart(fb + k)) return false;
+  const sa = col.valueStart(fa);
+  const sb = col.valueStart(fb);
+  const len = col.valueStart(fa + n) - sa;
+  const bytes = col.bytes;
+  for (let i = 0; i < len; i++) if (bytes[sa + i] !== bytes[sb + i]) return false;
+  return true;
+}
+
 function planMaps(col: MapColumn, rows: number): MapPlan {
   const codes = new Int32Array(rows);
   const byKey = new Map<string, number>();
   const maps: string[] = [];
   let dictionary = true;
+  let prev = -1;
   for (let i = 0; i < rows && dictionary; i++) {
     const shape = col.shapeCodes[i]!;
     if (shape === 0) continue;
+    // consecutive rows mostly carry the same map: compare with the previous one before building a key
+    if (prev >= 0 && col.shapeCodes[prev] === shape && sameValues(col, prev, i)) {
+      codes[i] = codes[prev]!;
+      prev = i;
+      continue;
+    }
+    prev = i;
     const first = col.entryStart(i);
     const last = col.rowEnds[i]!;
     let key = `${shape}:${col.bytes.toString('latin1', col.valueStart(first), col.valueStart(last))}`;
