@@ -34,12 +34,6 @@ export class RowIdReader {
     this.n = numberedId.n;
   }
 
-  /** Whether row i's id is in the set. */
-  isIn(ids: CompactIdSet, col: TextColumn, i: number): boolean {
-    this.read(col, i);
-    return this.prefix !== null ? ids.hasNumbered(this.prefix, this.n) : ids.has(col.textAt(i));
-  }
-
   /** Adds row i's id to the set; false if it was there. */
   addTo(ids: CompactIdSet, col: TextColumn, i: number): boolean {
     this.read(col, i);
