@@ -7,6 +7,9 @@
  *
  *   RecordProducer.connect(endpoints: BusEndpoints, opts: RecordProducerOptions): Promise<RecordProducer>
  *   producer.send<K extends RecordKind>(topic: string, kind: K, records: readonly RecordOfKind[K][]): Promise<SendSummary>
+ *   producer.encodeNow<K extends RecordKind>(topic, kind, records): WireMessage[] | null   // sync, once the schema id is known
+ *   producer.encode<K extends RecordKind>(topic, kind, records): Promise<WireMessage[]>
+ *   producer.sendMessages(topic: string, kind: RecordKind, messages: readonly WireMessage[]): Promise<SendSummary>
  *   producer.flush(): Promise<void>   // waits for every send in progress
  *   producer.close(): Promise<void>
  *
@@ -44,9 +47,17 @@ export interface SendSummary {
   bytes: number;
 }
 
+/** One record ready for the bus: its key (the symbol) and its value in the Confluent wire format. */
+export interface WireMessage {
+  key: Buffer;
+  value: Buffer;
+}
+
 export class RecordProducer {
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly keys = new Map<string, Buffer>();
+  /** Schema ids already registered, by `${kind} ${topic}`, for encodeNow. */
+  private readonly schemaIds = new Map<string, number>();
 
   private constructor(
     private readonly producer: Producer,
@@ -73,39 +84,69 @@ export class RecordProducer {
    * client caches the id), so the first records of a stream do not wait for it.
    */
   async prepare(topic: string, kind: RecordKind): Promise<void> {
-    await this.registry.register(valueSubject(topic), v2SchemaString(kind));
+    await this.schemaIdOf(topic, kind);
+  }
+
+  private async schemaIdOf(topic: string, kind: RecordKind): Promise<number> {
+    const id = await this.registry.register(valueSubject(topic), v2SchemaString(kind));
+    this.schemaIds.set(`${kind} ${topic}`, id);
+    return id;
   }
 
   /** Encodes and publishes records; resolves once every record is acknowledged by all in-sync replicas. */
   send<K extends RecordKind>(topic: string, kind: K, records: readonly RecordOfKind[K][]): Promise<SendSummary> {
-    const p = this.doSend(topic, kind, records);
+    return this.track(this.encode(topic, kind, records).then((messages) => this.publishMessages(topic, kind, messages)));
+  }
+
+  /**
+   * The records as wire messages, encoded now, or null while the topic's schema id is not
+   * known yet (prepare() or a first send registers it). Encoding as records arrive lets
+   * them be collected young: only the compact messages wait for the bus.
+   */
+  encodeNow<K extends RecordKind>(topic: string, kind: K, records: readonly RecordOfKind[K][]): WireMessage[] | null {
+    const schemaId = this.schemaIds.get(`${kind} ${topic}`);
+    return schemaId === undefined ? null : this.toMessages(schemaId, kind, records);
+  }
+
+  /** The records as wire messages, registering the topic's schema first if needed. */
+  async encode<K extends RecordKind>(topic: string, kind: K, records: readonly RecordOfKind[K][]): Promise<WireMessage[]> {
+    if (records.length === 0) return [];
+    return this.encodeNow(topic, kind, records) ?? this.toMessages(await this.schemaIdOf(topic, kind), kind, records);
+  }
+
+  /** Publishes messages made by encode/encodeNow, in order; resolves once all are acknowledged. */
+  sendMessages(topic: string, kind: RecordKind, messages: readonly WireMessage[]): Promise<SendSummary> {
+    return this.track(this.publishMessages(topic, kind, messages));
+  }
+
+  private track<T>(p: Promise<T>): Promise<T> {
     this.inFlight.add(p);
     void p.finally(() => this.inFlight.delete(p)).catch(() => undefined);
     return p;
   }
 
-  private async doSend<K extends RecordKind>(topic: string, kind: K, records: readonly RecordOfKind[K][]): Promise<SendSummary> {
-    if (records.length === 0) return { records: 0, bytes: 0 };
-    const schemaId = await this.registry.register(valueSubject(topic), v2SchemaString(kind));
-    const type = v2Type(kind);
+  private toMessages<K extends RecordKind>(schemaId: number, kind: K, records: readonly RecordOfKind[K][]): WireMessage[] {
+    const values = encodeWireMany(v2Type(kind), schemaId, records);
+    const messages = new Array<WireMessage>(values.length);
+    for (let i = 0; i < values.length; i++) messages[i] = { key: this.keyOf(records[i]!.symbol), value: values[i]! };
+    return messages;
+  }
+
+  private async publishMessages(topic: string, kind: RecordKind, messages: readonly WireMessage[]): Promise<SendSummary> {
+    if (messages.length === 0) return { records: 0, bytes: 0 };
     let bytes = 0;
-    for (let start = 0; start < records.length; start += this.maxBatchRecords) {
-      const end = Math.min(records.length, start + this.maxBatchRecords);
-      const values = encodeWireMany(type, schemaId, start === 0 && end === records.length ? records : records.slice(start, end));
-      const messages = new Array<{ key: Buffer; value: Buffer }>(values.length);
-      for (let i = 0; i < values.length; i++) {
-        const value = values[i]!;
-        bytes += value.length;
-        messages[i] = { key: this.keyOf(records[start + i]!.symbol), value };
-      }
+    for (let start = 0; start < messages.length; start += this.maxBatchRecords) {
+      const end = Math.min(messages.length, start + this.maxBatchRecords);
+      const chunk = start === 0 && end === messages.length ? (messages as WireMessage[]) : messages.slice(start, end);
+      for (const m of chunk) bytes += m.value.length;
       try {
-        await this.producer.send({ topic, acks: -1, compression: this.compression, messages });
+        await this.producer.send({ topic, acks: -1, compression: this.compression, messages: chunk });
       } catch (err) {
-        throw new BusError(`publishing ${messages.length} ${kind} records to ${topic} failed: ${(err as Error).message}`, { topic, kind }, { cause: err });
+        throw new BusError(`publishing ${chunk.length} ${kind} records to ${topic} failed: ${(err as Error).message}`, { topic, kind }, { cause: err });
       }
     }
-    this.logger.debug('bus: published', { topic, records: records.length, bytes });
-    return { records: records.length, bytes };
+    this.logger.debug('bus: published', { topic, records: messages.length, bytes });
+    return { records: messages.length, bytes };
   }
 
   /** The message key of a symbol, encoded once (kafkajs would encode a string key per message). */

@@ -2,28 +2,76 @@
  * Publishes a mixed batch of tagged v2 records (trades and quotes, as a stream
  * client produces them) to their topics through one RecordProducer: the batch is
  * split by kind and both sends run concurrently.
+ *
+ * A stream can also seal records as they arrive (`sealTagged`: encoded at once, so the
+ * record objects die young and only wire messages wait) and publish several sealed
+ * batches later as one (`publishSealed`), in order.
  */
 import type { QuoteV2 } from '../model/quote.js';
 import type { TaggedRecord } from '../model/record-kind.js';
 import type { TradeV2 } from '../model/trade.js';
-import type { RecordProducer } from './record-producer.js';
+import type { RecordProducer, WireMessage } from './record-producer.js';
 
 export interface TradeQuoteTopics {
   trades: string;
   quotes: string;
 }
 
-/** Sends the trades and quotes of `batch` to their topics; returns how many records were sent. */
-export async function publishTagged(producer: RecordProducer, topics: TradeQuoteTopics, batch: readonly TaggedRecord[]): Promise<number> {
+/**
+ * A batch's trades and quotes, each either encoded (wire messages) or, while a topic's
+ * schema id is not known yet, still as records (encoded when published).
+ */
+export interface SealedTagged {
+  trades: Sealed<TradeV2>;
+  quotes: Sealed<QuoteV2>;
+}
+
+type Sealed<R> = { messages: WireMessage[] } | { records: R[] };
+
+function splitByKind(batch: readonly TaggedRecord[]): { trades: TradeV2[]; quotes: QuoteV2[] } {
   const trades: TradeV2[] = [];
   const quotes: QuoteV2[] = [];
   for (const r of batch) {
     if (r.kind === 'trades') trades.push(r.record);
     else if (r.kind === 'quotes') quotes.push(r.record);
   }
+  return { trades, quotes };
+}
+
+/** Sends the trades and quotes of `batch` to their topics; returns how many records were sent. */
+export async function publishTagged(producer: RecordProducer, topics: TradeQuoteTopics, batch: readonly TaggedRecord[]): Promise<number> {
+  const { trades, quotes } = splitByKind(batch);
   await Promise.all([
     trades.length > 0 ? producer.send(topics.trades, 'trades', trades) : null,
     quotes.length > 0 ? producer.send(topics.quotes, 'quotes', quotes) : null,
+  ]);
+  return trades.length + quotes.length;
+}
+
+/** Encodes `batch` now, synchronously (each kind stays as records if its schema id is not known yet). */
+export function sealTagged(producer: RecordProducer, topics: TradeQuoteTopics, batch: readonly TaggedRecord[]): SealedTagged {
+  const { trades, quotes } = splitByKind(batch);
+  const tradeMessages = trades.length === 0 ? [] : producer.encodeNow(topics.trades, 'trades', trades);
+  const quoteMessages = quotes.length === 0 ? [] : producer.encodeNow(topics.quotes, 'quotes', quotes);
+  return {
+    trades: tradeMessages === null ? { records: trades } : { messages: tradeMessages },
+    quotes: quoteMessages === null ? { records: quotes } : { messages: quoteMessages },
+  };
+}
+
+/** Publishes sealed batches as one send per topic, in their order; returns how many records were sent. */
+export async function publishSealed(producer: RecordProducer, topics: TradeQuoteTopics, sealed: readonly SealedTagged[]): Promise<number> {
+  const trades: WireMessage[] = [];
+  const quotes: WireMessage[] = [];
+  for (const s of sealed) {
+    const t = 'messages' in s.trades ? s.trades.messages : await producer.encode(topics.trades, 'trades', s.trades.records);
+    for (const m of t) trades.push(m);
+    const q = 'messages' in s.quotes ? s.quotes.messages : await producer.encode(topics.quotes, 'quotes', s.quotes.records);
+    for (const m of q) quotes.push(m);
+  }
+  await Promise.all([
+    trades.length > 0 ? producer.sendMessages(topics.trades, 'trades', trades) : null,
+    quotes.length > 0 ? producer.sendMessages(topics.quotes, 'quotes', quotes) : null,
   ]);
   return trades.length + quotes.length;
 }

@@ -8,6 +8,7 @@ import { UndecodableRecordError } from '../../src/bus/errors.js';
 import { RecordDecoder } from '../../src/bus/record-decoder.js';
 import { RecordProducer } from '../../src/bus/record-producer.js';
 import { SchemaRegistryClient } from '../../src/bus/schema-registry-client.js';
+import { publishSealed, sealTagged } from '../../src/bus/tagged-record-publisher.js';
 import { readTopicTail } from '../../src/bus/topic-tail-reader.js';
 import type { GlobalOptions } from '../../src/config/global-options.js';
 import { ConfigError } from '../../src/model/errors.js';
@@ -84,6 +85,26 @@ describe('publish path', () => {
       for (const s of symbols) for (const other of tails) if (other !== tail) expect(other.messages.some((m) => m.key!.toString() === s)).toBe(false);
     }
     expect(n).toBe(3000);
+  });
+
+  it('encodes now once the schema id is known; sealed batches publish in order and decode the same', async () => {
+    const topic = 'market.crypto.trades.sealed';
+    const producer = await RecordProducer.connect(bus.endpoints, { logger: silentLogger, embedded: true });
+    const first = sampleTrades(50, ['SEAL']);
+    const second = sampleTrades(30, ['SEAL']);
+    // not registered yet: sealing keeps the records, publishing encodes them
+    const early = sealTagged(producer, { trades: topic, quotes: 'market.crypto.quotes.sealed' }, first.map((record) => ({ kind: 'trades', record })));
+    expect('records' in early.trades).toBe(true);
+    await producer.prepare(topic, 'trades');
+    const late = sealTagged(producer, { trades: topic, quotes: 'market.crypto.quotes.sealed' }, second.map((record) => ({ kind: 'trades', record })));
+    expect('messages' in late.trades).toBe(true);
+    const sent = await publishSealed(producer, { trades: topic, quotes: 'market.crypto.quotes.sealed' }, [early, late]);
+    await producer.close();
+    expect(sent).toBe(80);
+    const tails = await readTopicTail(bus.endpoints, { topic, logger: silentLogger });
+    const decoder = new RecordDecoder(new SchemaRegistryClient(bus.endpoints.registryUrl));
+    const got = await Promise.all(tails.flatMap((t) => t.messages).map((m) => decoder.decode('trades', m.value)));
+    expect(got).toEqual([...first, ...second]);
   });
 
   it('publishes gzip-compressed batches that decode the same', async () => {

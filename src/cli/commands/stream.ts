@@ -12,7 +12,7 @@ import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { z } from 'zod';
-import { publishTagged, startBus, RecordProducer, type BusSession } from '../../bus/index.js';
+import { publishSealed, publishTagged, sealTagged, startBus, RecordProducer, type BusSession, type SealedTagged } from '../../bus/index.js';
 import type { GlobalOptions } from '../../config/global-options.js';
 import { parseSetting } from '../../config/global-options.js';
 import type { Logger } from '../../log/logger.js';
@@ -25,7 +25,7 @@ import { topicName } from '../../model/topics.js';
 import type { BinanceMessageError } from '../../sources/binance/errors.js';
 import { BINANCE_CHANNELS, BINANCE_EXCHANGE, type BinanceChannel } from '../../sources/binance/mapper.js';
 import { splitSymbol } from '../../sources/binance/quote-assets.js';
-import type { RecordSink } from '../../sources/binance/record-sink.js';
+import type { RecordSink, SealingSink } from '../../sources/binance/record-sink.js';
 import { BinanceStreamClient, DEFAULT_BUFFER_LIMIT, type StreamStats } from '../../sources/binance/stream-client.js';
 import { DEFAULT_REST_URL, DEFAULT_STREAM_URLS } from '../../sources/binance/stream-url.js';
 import type { Registry } from 'prom-client';
@@ -134,9 +134,14 @@ export async function openBusPublisher(globals: GlobalOptions, logger: Logger, o
       throw err;
     }
   }
-  const sink: RecordSink = {
+  const topics = { trades: tradesTopic, quotes: quotesTopic };
+  const sink: SealingSink<SealedTagged> = {
     async publish(batch: TaggedRecord[]): Promise<void> {
-      await publishTagged(producer, { trades: tradesTopic, quotes: quotesTopic }, batch);
+      await publishTagged(producer, topics, batch);
+    },
+    seal: (batch) => sealTagged(producer, topics, batch),
+    async publishSealed(batches: SealedTagged[]): Promise<void> {
+      await publishSealed(producer, topics, batches);
     },
     flush: () => producer.flush(),
   };

@@ -12,6 +12,23 @@ export interface RecordSink {
   flush?(): Promise<void>;
 }
 
+/**
+ * A sink that can turn records into its own compact form at once (the bus: Avro wire
+ * messages). The client seals what each socket read produced right away, so the record
+ * objects die young instead of waiting (and being promoted) until the sink is free, and
+ * later publishes several sealed batches as one, in order. `seal` may throw (a record the
+ * sink cannot encode): the client then publishes that batch through `publish`, as before.
+ */
+export interface SealingSink<S> extends RecordSink {
+  seal(batch: TaggedRecord[]): S;
+  publishSealed(batches: S[]): Promise<void>;
+}
+
+export function isSealingSink(sink: RecordSink): sink is SealingSink<unknown> {
+  const s = sink as Partial<SealingSink<unknown>>;
+  return typeof s.seal === 'function' && typeof s.publishSealed === 'function';
+}
+
 /** Keeps every record in memory, in arrival order. */
 export class MemorySink implements RecordSink {
   readonly records: TaggedRecord[] = [];

@@ -25,7 +25,6 @@ import type { QuoteV2 } from '../../model/quote.js';
 import type { TaggedRecord } from '../../model/record-kind.js';
 import type { Micros, TradeV2 } from '../../model/trade.js';
 import { ExponentialBackoff, type BackoffOptions } from '../../resilience/backoff.js';
-import { BoundedBuffer } from '../../resilience/bounded-buffer.js';
 import { CircuitBreaker, type BreakerOptions, type BreakerState } from '../../resilience/circuit-breaker.js';
 import { sleep, systemClock, type Clock, type ClockTimer } from '../../resilience/clock.js';
 import { StaleWatchdog } from '../../resilience/stale-watchdog.js';
@@ -33,6 +32,7 @@ import type { BinanceMessageError } from './errors.js';
 import { BinanceFrameConverter } from './frame-converter.js';
 import { newMessageId } from './message-id.js';
 import type { BinanceChannel } from './mapper.js';
+import { PublishQueue } from './publish-queue.js';
 import type { RecordSink } from './record-sink.js';
 import { BinanceRestClient } from './rest-client.js';
 import { combinedStreamUrl } from './stream-url.js';
@@ -158,7 +158,7 @@ export class BinanceStreamClient {
   private readonly backoff: ExponentialBackoff;
   private readonly breaker: CircuitBreaker;
   private readonly backfiller: TradeBackfiller | null;
-  private readonly buffer: BoundedBuffer<TaggedRecord>;
+  private readonly queue: PublishQueue;
   private readonly abort = new AbortController();
 
   private running = false;
@@ -177,6 +177,8 @@ export class BinanceStreamClient {
   private heldCount = 0;
   private paused = false;
   private flushing = false;
+  /** Whether the end-of-read microtask (seal, then publish) is queued. */
+  private afterReadQueued = false;
   private idleWaiters: (() => void)[] = [];
 
   private readonly stats: Omit<StreamStats, 'state' | 'breaker' | 'connections' | 'buffered' | 'symbols'> = {
@@ -221,7 +223,7 @@ export class BinanceStreamClient {
             new BinanceRestClient({ baseUrl: options.restUrl, clock: this.clock, weightPerMinute: options.restWeightPerMinute }),
             { newMessageId, now: this.now, maxTradesPerGap: options.maxBackfillPerGap, logger: this.logger },
           );
-    this.buffer = new BoundedBuffer(options.bufferLimit ?? DEFAULT_BUFFER_LIMIT);
+    this.queue = new PublishQueue(options.sink, options.bufferLimit ?? DEFAULT_BUFFER_LIMIT, this.opts.maxBatch);
     for (const s of options.symbols) this.symbolStats.set(s, { messages: 0, trades: 0, quotes: 0, lastPrice: null, reportedPrice: null });
   }
 
@@ -253,7 +255,7 @@ export class BinanceStreamClient {
       state,
       breaker: this.breaker.state,
       connections: this.conns.size,
-      buffered: this.buffer.size + this.heldCount,
+      buffered: this.queue.size + this.heldCount,
       symbols,
     };
   }
@@ -592,7 +594,7 @@ export class BinanceStreamClient {
   // ---- publishing --------------------------------------------------------
 
   private emit(tagged: TaggedRecord): void {
-    this.buffer.push(tagged);
+    this.queue.push(tagged);
     const s = this.statsOf(tagged.record.symbol);
     if (tagged.kind === 'trades') {
       const price = tagged.record.price;
@@ -607,14 +609,23 @@ export class BinanceStreamClient {
       } else this.metrics.tradePrice(tagged.record.symbol, displayPrice(price));
     } else if (s !== undefined) s.quotes++;
     this.checkPressure();
-    if (!this.flushing) {
-      this.flushing = true;
-      // Publish right after the current socket read is processed (a microtask), not
-      // after the whole poll phase: records reach the sink while still young, so a
-      // fast sink lets them die before the next scavenge instead of promoting them.
-      queueMicrotask(this.startFlush);
+    if (!this.afterReadQueued) {
+      this.afterReadQueued = true;
+      // Seal and publish right after the current socket read is processed (a microtask),
+      // not after the whole poll phase: records reach the sink while still young, and a
+      // sealing sink lets them die before the next scavenge instead of promoting them.
+      queueMicrotask(this.afterRead);
     }
   }
+
+  private readonly afterRead = (): void => {
+    this.afterReadQueued = false;
+    this.queue.seal();
+    if (!this.flushing) {
+      this.flushing = true;
+      void this.flushLoop();
+    }
+  };
 
   private readonly startFlush = (): void => void this.flushLoop();
 
@@ -631,26 +642,24 @@ export class BinanceStreamClient {
 
   private async flushLoop(): Promise<void> {
     const producer = this.metrics.producer;
-    while (this.buffer.size > 0) {
-      const batch = this.buffer.take(this.opts.maxBatch);
+    for (let batch = this.queue.take(); batch !== null; batch = this.queue.take()) {
       const end = producer.publishSeconds.startTimer();
       try {
-        await this.options.sink.publish(batch);
+        await batch.publish();
         end();
       } catch (err) {
         producer.errors.inc();
-        this.buffer.unshift(batch);
-        this.logger.error('publish failed; retrying the batch', { records: batch.length, error: errorMessage(err) });
+        batch.putBack();
+        this.logger.error('publish failed; retrying the batch', { records: batch.records, error: errorMessage(err) });
         await sleep(this.clock, this.opts.publishRetryMs);
         continue;
       }
       producer.batches.inc();
-      let trades = 0;
-      for (const r of batch) if (r.kind === 'trades') trades++;
+      const trades = batch.trades;
       if (trades > 0) producer.records.labels('trades').inc(trades);
-      if (batch.length > trades) producer.records.labels('quotes').inc(batch.length - trades);
-      this.stats.published += batch.length;
-      this.metrics.bufferedRecords.set(this.buffer.size + this.heldCount);
+      if (batch.records > trades) producer.records.labels('quotes').inc(batch.records - trades);
+      this.stats.published += batch.records;
+      this.metrics.bufferedRecords.set(this.queue.size + this.heldCount);
       this.relievePressure();
     }
     this.flushing = false;
@@ -661,14 +670,14 @@ export class BinanceStreamClient {
   }
 
   private checkPressure(): void {
-    if (this.paused || this.buffer.size + this.heldCount < this.buffer.limit) return;
+    if (this.paused || this.queue.size + this.heldCount < this.queue.limit) return;
     this.paused = true;
     this.stats.overflows++;
     this.metrics.bufferOverflows.inc();
-    this.metrics.bufferedRecords.set(this.buffer.size + this.heldCount);
+    this.metrics.bufferedRecords.set(this.queue.size + this.heldCount);
     this.logger.warn('backpressure: publish buffer full, pausing the stream (nothing is dropped)', {
-      buffered: this.buffer.size + this.heldCount,
-      limit: this.buffer.limit,
+      buffered: this.queue.size + this.heldCount,
+      limit: this.queue.limit,
     });
     for (const [c, meta] of this.conns) {
       meta.watchdog.stop();
@@ -677,9 +686,9 @@ export class BinanceStreamClient {
   }
 
   private relievePressure(): void {
-    if (!this.paused || this.buffer.size + this.heldCount > this.buffer.limit / 2) return;
+    if (!this.paused || this.queue.size + this.heldCount > this.queue.limit / 2) return;
     this.paused = false;
-    this.logger.info('backpressure relieved: resuming the stream', { buffered: this.buffer.size + this.heldCount });
+    this.logger.info('backpressure relieved: resuming the stream', { buffered: this.queue.size + this.heldCount });
     for (const [c, meta] of this.conns) {
       c.resume();
       if (c.isOpen) meta.watchdog.start();
@@ -687,7 +696,7 @@ export class BinanceStreamClient {
   }
 
   private waitIdle(): Promise<void> {
-    if (!this.flushing && this.buffer.size === 0) return Promise.resolve();
+    if (!this.flushing && this.queue.size === 0) return Promise.resolve();
     return new Promise((resolve) => {
       this.idleWaiters.push(resolve);
       if (!this.flushing) {

@@ -1,0 +1,103 @@
+import { describe, expect, it } from 'vitest';
+import type { TaggedRecord } from '../../src/model/record-kind.js';
+import { PublishQueue } from '../../src/sources/binance/publish-queue.js';
+import type { RecordSink, SealingSink } from '../../src/sources/binance/record-sink.js';
+import { quote, trade } from '../support/v2-records.js';
+
+const t = (id: number): TaggedRecord => ({ kind: 'trades', record: trade({ id }) });
+const q = (id: number): TaggedRecord => ({ kind: 'quotes', record: quote(id) });
+const idOf = (r: TaggedRecord): string => (r.kind === 'trades' ? r.record.trade_id : r.kind === 'quotes' ? r.record.quote_id : '?');
+
+/** Seals a batch into its ids; refuses to seal a batch holding a given id. */
+class IdSealingSink implements SealingSink<string[]> {
+  readonly published: string[][] = [];
+  sealCalls = 0;
+  constructor(private readonly unsealable = new Set<string>()) {}
+  seal(batch: TaggedRecord[]): string[] {
+    this.sealCalls++;
+    const ids = batch.map(idOf);
+    if (ids.some((id) => this.unsealable.has(id))) throw new Error('cannot encode');
+    return ids;
+  }
+  async publishSealed(batches: string[][]): Promise<void> {
+    this.published.push(batches.flat());
+  }
+  async publish(batch: TaggedRecord[]): Promise<void> {
+    this.published.push(batch.map((r) => `raw:${idOf(r)}`));
+  }
+}
+
+async function drain(queue: PublishQueue): Promise<void> {
+  for (let b = queue.take(); b !== null; b = queue.take()) await b.publish();
+}
+
+describe('PublishQueue', () => {
+  it('with a sealing sink: seals what is queued at once, then publishes consecutive pieces as one batch of at most maxBatch', async () => {
+    const sink = new IdSealingSink();
+    const queue = new PublishQueue(sink, 100, 5);
+    for (const id of [1, 2, 3]) queue.push(t(id));
+    queue.seal();
+    queue.push(q(4));
+    queue.seal();
+    for (const id of [5, 6, 7]) queue.push(t(id));
+    queue.seal();
+    expect(sink.sealCalls).toBe(3);
+    expect(queue.size).toBe(7);
+    const first = queue.take()!;
+    // 3 + 1 fit in 5; the next piece of 3 would not
+    expect([first.records, first.trades]).toEqual([4, 3]);
+    expect(queue.size).toBe(3);
+    await first.publish();
+    await drain(queue);
+    expect(sink.published).toEqual([['BINANCE-1', 'BINANCE-2', 'BINANCE-3', 'BINANCE-4'], ['BINANCE-5', 'BINANCE-6', 'BINANCE-7']]);
+    expect(queue.size).toBe(0);
+  });
+
+  it('cuts a large read into pieces of maxBatch', async () => {
+    const sink = new IdSealingSink();
+    const queue = new PublishQueue(sink, 100, 4);
+    for (let id = 1; id <= 10; id++) queue.push(t(id));
+    queue.seal();
+    await drain(queue);
+    expect(sink.published.map((b) => b.length)).toEqual([4, 4, 2]);
+    expect(sink.published.flat()).toEqual(Array.from({ length: 10 }, (_, i) => `BINANCE-${i + 1}`));
+  });
+
+  it('publishes a batch it could not seal through publish, alone and in its place', async () => {
+    const sink = new IdSealingSink(new Set(['BINANCE-3']));
+    const queue = new PublishQueue(sink, 100, 10);
+    for (const id of [1, 2]) queue.push(t(id));
+    queue.seal();
+    for (const id of [3, 4]) queue.push(t(id));
+    queue.seal();
+    queue.push(t(5));
+    queue.seal();
+    await drain(queue);
+    expect(sink.published).toEqual([['BINANCE-1', 'BINANCE-2'], ['raw:BINANCE-3', 'raw:BINANCE-4'], ['BINANCE-5']]);
+  });
+
+  it('puts a failed batch back at the front, before anything queued since', async () => {
+    const sink = new IdSealingSink();
+    const queue = new PublishQueue(sink, 100, 10);
+    for (const id of [1, 2]) queue.push(t(id));
+    const failed = queue.take()!;
+    queue.push(t(3));
+    failed.putBack();
+    expect(queue.size).toBe(3);
+    await drain(queue);
+    expect(sink.published.flat()).toEqual(['BINANCE-1', 'BINANCE-2', 'BINANCE-3']);
+  });
+
+  it('with a plain sink: records wait as they are and go out maxBatch at a time', async () => {
+    const got: string[][] = [];
+    const sink: RecordSink = { publish: async (batch) => void got.push(batch.map(idOf)) };
+    const queue = new PublishQueue(sink, 100, 2);
+    for (const id of [1, 2, 3]) queue.push(t(id));
+    queue.seal(); // no-op
+    expect(queue.size).toBe(3);
+    const b = queue.take()!;
+    b.putBack();
+    await drain(queue);
+    expect(got).toEqual([['BINANCE-1', 'BINANCE-2'], ['BINANCE-3']]);
+  });
+});
