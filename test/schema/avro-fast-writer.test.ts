@@ -190,6 +190,21 @@ describe('compiled Avro writer: the bytes of avsc', () => {
     for (let i = 0; i < maps.length; i++) expectSame(type, maps.slice(0, i + 1), `maps[0..${i}]`, 16);
   });
 
+  it('maps that change every row (the memo is then skipped for a while) and maps that repeat again afterwards', () => {
+    const type = avroType({ type: 'array', items: { type: 'map', values: 'string' } });
+    const changing = (i: number): Record<string, string> => ({ base_asset: 'BTC', event_time: String(1_700_000_000_000 + i), is_best_match: 'true' });
+    const same = { base_asset: 'BTC', event_time: '1', is_best_match: 'true' };
+    const maps: Record<string, string>[] = [];
+    for (let i = 0; i < 40; i++) maps.push(changing(i)); // past the misses that switch the memo off
+    for (let i = 0; i < 5; i++) maps.push(same); // written while it is off
+    for (let i = 0; i < 1100; i++) maps.push(i % 3 === 0 ? same : changing(i)); // until it is tried again
+    for (let i = 0; i < 5; i++) maps.push({ ...same, is_best_match: 'false' });
+    for (let i = 0; i < 5; i++) maps.push(same);
+    expectSame(type, maps, 'changing then repeating maps', 16);
+    // and once more from a warm writer, value by value
+    for (let i = 0; i < maps.length; i += 97) expectSame(type, maps.slice(i, i + 50), `maps[${i}..]`, 4096);
+  });
+
   it('fields with defaults left undefined get avsc defaults; absent required fields and bad values get avsc errors', () => {
     const trades = v2Type('trades');
     const cases: Array<[string, unknown]> = [
