@@ -15,6 +15,7 @@
  *    all threads, so GC helpers count): steadier than msg/s on a shared machine.
  * The client runs with the CLI defaults (DEFAULT_BUFFER_LIMIT records buffered, batches of
  * DEFAULT_MAX_BATCH). Goals: >= 100k msg/s, <= 400 MB.
+ * K2_BENCH_STREAM_FRAMES sets the frames of the CLI runs (default 500k).
  * K2_BENCH_DEBUG=1 prints the CLI runs' logs and timeline; K2_BENCH_STREAM_PROFILE=<dir>
  * writes their V8 CPU profiles (one per thread) under <dir>/bus and <dir>/lake.
  */
@@ -151,7 +152,10 @@ async function clientRate(emu: RemoteEmulator, sink: RecordSink, count: () => nu
 
 const suite: BenchSuite = async ({ quick, workDir, log }) => {
   const n = quick ? 60_000 : 300_000;
-  const nBus = quick ? 30_000 : 150_000;
+  // 500k frames: long enough for the steady state. JIT warm-up and the exit take about a second,
+  // which was a third of a 150k-frame run; and the heaps reach their steady size (the peak RSS
+  // of a 150k run was ~50 MB below that of a long one).
+  const nBus = Number(process.env.K2_BENCH_STREAM_FRAMES ?? (quick ? 30_000 : 500_000));
   const emu = await RemoteEmulator.start([SYMBOL]);
   const rss = new RssSampler();
   const results: BenchResult[] = [];
