@@ -5,7 +5,7 @@ import { startMetricsServer, type MetricsServer } from '../../src/metrics/metric
 import { createMetricsRegistry } from '../../src/metrics/registry.js';
 import { JumpClock } from '../../src/resilience/jump-clock.js';
 import type { TaggedRecord } from '../../src/model/record-kind.js';
-import { MemorySink, type RecordSink } from '../../src/sources/binance/record-sink.js';
+import { MemorySink, type RecordSink, type SealingSink } from '../../src/sources/binance/record-sink.js';
 import { BinanceStreamClient, type BinanceStreamOptions } from '../../src/sources/binance/stream-client.js';
 import { combinedStreamUrl } from '../../src/sources/binance/stream-url.js';
 import { BinanceEmulator, tapeTrade, waitFor } from '../support/binance-emulator.js';
@@ -156,6 +156,47 @@ describe('backpressure', () => {
     sink.release();
     await waitFor(() => sink.records.length === 400, 10_000, 'all 400 published');
     expect(sink.records.map((r) => Number(seq(r)))).toEqual(Array.from({ length: 400 }, (_, i) => i + 1));
+  });
+});
+
+/** Seals batches into their trade ids; gated like GatedSink; its first publishSealed fails. */
+class GatedSealingSink implements SealingSink<number[]> {
+  readonly ids: number[] = [];
+  seals = 0;
+  failures = 0;
+  private open = false;
+  private waiters: (() => void)[] = [];
+  seal(batch: TaggedRecord[]): number[] {
+    this.seals++;
+    return batch.map((r) => Number(seq(r)));
+  }
+  async publishSealed(batches: number[][]): Promise<void> {
+    while (!this.open) await new Promise<void>((r) => this.waiters.push(r));
+    if (this.failures++ === 0) throw new Error('broker unavailable');
+    for (const b of batches) this.ids.push(...b);
+  }
+  async publish(): Promise<void> {
+    throw new Error('a sealing sink gets sealed batches');
+  }
+  release(): void {
+    this.open = true;
+    for (const w of this.waiters.splice(0)) w();
+  }
+}
+
+describe('sealing sink', () => {
+  it('seals as records arrive, counts sealed records against the bound, retries a failed send, and keeps order', async () => {
+    const sink = new GatedSealingSink();
+    const { emu: e, client: c, lines } = await setup(['BTCUSDT'], { sink, bufferLimit: 50, maxBatch: 10, publishRetryMs: 20 });
+    e.emitTrades('BTCUSDT', 400);
+    await waitFor(() => c.snapshot().overflows >= 1, 5_000, 'overflow');
+    expect(sink.seals).toBeGreaterThan(0); // sealed while the sink was still closed
+    expect(c.snapshot().buffered).toBeGreaterThanOrEqual(50);
+    sink.release();
+    await waitFor(() => sink.ids.length === 400, 10_000, 'all 400 published');
+    expect(sink.ids).toEqual(Array.from({ length: 400 }, (_, i) => i + 1));
+    expect(lines.some((l) => l.includes('publish failed; retrying the batch'))).toBe(true);
+    expect(c.snapshot()).toMatchObject({ published: 400, buffered: 0 });
   });
 });
 
