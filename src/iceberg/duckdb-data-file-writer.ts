@@ -295,7 +295,13 @@ export class DuckDBDataFileWriter<R extends object> {
     this.lean = { table: `lean_${id}`, columns: all.filter((i) => !this.packed.includes(i)), types: [], extra: this.packedMaps.map((_, j) => `_k2_m${j}`) };
   }
 
-  static async create<R extends object>(def: TableDefinition<R>, threads = 2): Promise<DuckDBDataFileWriter<R>> {
+  /**
+   * `threads`: DuckDB's threads, the calling one included. One by default: each COPY lane then
+   * runs on its own connection's thread, so two lanes still use two cores, and no COPY is split
+   * across DuckDB's workers, which cost up to twice the CPU for the same file and barely any
+   * wall time (measured; decisions.md).
+   */
+  static async create<R extends object>(def: TableDefinition<R>, threads = 1): Promise<DuckDBDataFileWriter<R>> {
     const instance = await DuckDBInstance.create(':memory:', { threads: String(threads), ...ALLOCATOR_SETTINGS });
     const conn = await instance.connect();
     await conn.run(`SET TimeZone = 'UTC'`);
@@ -378,8 +384,8 @@ export class DuckDBDataFileWriter<R extends object> {
       const written: CopiedFile[] = new Array<CopiedFile>(groups.length);
       const from = this.blobbed ? `${stage.table} POSITIONAL JOIN ${this.strs}` : stage.table;
       const columns = this.columnList();
-      // Partitions are copied in COPY_LANES lanes, one connection each: a small partition's
-      // COPY is mostly single-threaded, so two at a time keep both of DuckDB's threads busy.
+      // Partitions are copied in COPY_LANES lanes, one connection each, each COPY on its own
+      // thread: two at a time keep two cores busy.
       let nextGroup = 0;
       const lane = async (conn: DuckDBConnection): Promise<void> => {
         for (let g = nextGroup++; g < groups.length; g = nextGroup++) {
