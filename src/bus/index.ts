@@ -2,7 +2,7 @@
 export { type BusEndpoints, DEFAULT_REGISTRY_URL, resolveRegistryUrl } from './endpoints.js';
 export { startBus, findRunningBroker, type BusSession, type StartBusOptions } from './bus-session.js';
 export { SchemaRegistryClient } from './schema-registry-client.js';
-export { RecordProducer, type RecordProducerOptions, type SendSummary, type BusCompression, type WireMessage } from './record-producer.js';
+export { RecordProducer, type RecordProducerOptions, type SendSummary, type BusCompression, type SealedRecords, type WireMessage } from './record-producer.js';
 export { RecordDecoder, type DecodeOutcome } from './record-decoder.js';
 export { BusConsumer, type BusConsumerOptions, type BatchControl } from './bus-consumer.js';
 export { BusAdmin, type PartitionOffsets, type PartitionLag } from './bus-admin.js';

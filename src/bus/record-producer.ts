@@ -10,6 +10,8 @@
  *   producer.encodeNow<K extends RecordKind>(topic, kind, records): WireMessage[] | null   // sync, once the schema id is known
  *   producer.encode<K extends RecordKind>(topic, kind, records): Promise<WireMessage[]>
  *   producer.sendMessages(topic: string, kind: RecordKind, messages: readonly WireMessage[]): Promise<SendSummary>
+ *   producer.seal<K extends RecordKind>(topic, kind, records): SealedRecords<K>         // sync: encodeNow, or the records kept
+ *   producer.sendSealed<K extends RecordKind>(topic, kind, chunks: readonly SealedRecords<K>[]): Promise<SendSummary>
  *   producer.flush(): Promise<void>   // waits for every send in progress
  *   producer.close(): Promise<void>
  *
@@ -52,6 +54,12 @@ export interface WireMessage {
   key: Buffer;
   value: Buffer;
 }
+
+/**
+ * Records sealed for a later send: encoded already, or, while the topic's schema id is not
+ * known yet, still the records (encoded when sent).
+ */
+export type SealedRecords<K extends RecordKind = RecordKind> = { readonly messages: WireMessage[] } | { readonly records: readonly RecordOfKind[K][] };
 
 export class RecordProducer {
   private readonly inFlight = new Set<Promise<unknown>>();
@@ -112,6 +120,22 @@ export class RecordProducer {
   async encode<K extends RecordKind>(topic: string, kind: K, records: readonly RecordOfKind[K][]): Promise<WireMessage[]> {
     if (records.length === 0) return [];
     return this.encodeNow(topic, kind, records) ?? this.toMessages(await this.schemaIdOf(topic, kind), kind, records);
+  }
+
+  /** The records encoded now (encodeNow), or kept as they are until sendSealed when the schema id is not known yet. */
+  seal<K extends RecordKind>(topic: string, kind: K, records: readonly RecordOfKind[K][]): SealedRecords<K> {
+    const messages = this.encodeNow(topic, kind, records);
+    return messages === null ? { records } : { messages };
+  }
+
+  /** Sends sealed chunks as one send, in their order (encoding any still held as records). */
+  async sendSealed<K extends RecordKind>(topic: string, kind: K, chunks: readonly SealedRecords<K>[]): Promise<SendSummary> {
+    const messages: WireMessage[] = [];
+    for (const c of chunks) {
+      const encoded = 'messages' in c ? c.messages : await this.encode(topic, kind, c.records);
+      for (const m of encoded) messages.push(m);
+    }
+    return this.sendMessages(topic, kind, messages);
   }
 
   /** Publishes messages made by encode/encodeNow, in order; resolves once all are acknowledged. */

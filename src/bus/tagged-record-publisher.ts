@@ -10,23 +10,18 @@
 import type { QuoteV2 } from '../model/quote.js';
 import type { TaggedRecord } from '../model/record-kind.js';
 import type { TradeV2 } from '../model/trade.js';
-import type { RecordProducer, WireMessage } from './record-producer.js';
+import type { RecordProducer, SealedRecords } from './record-producer.js';
 
 export interface TradeQuoteTopics {
   trades: string;
   quotes: string;
 }
 
-/**
- * A batch's trades and quotes, each either encoded (wire messages) or, while a topic's
- * schema id is not known yet, still as records (encoded when published).
- */
+/** A batch's trades and quotes, sealed by the producer (see RecordProducer.seal). */
 export interface SealedTagged {
-  trades: Sealed<TradeV2>;
-  quotes: Sealed<QuoteV2>;
+  trades: SealedRecords<'trades'>;
+  quotes: SealedRecords<'quotes'>;
 }
-
-type Sealed<R> = { messages: WireMessage[] } | { records: R[] };
 
 function splitByKind(batch: readonly TaggedRecord[]): { trades: TradeV2[]; quotes: QuoteV2[] } {
   const trades: TradeV2[] = [];
@@ -51,27 +46,14 @@ export async function publishTagged(producer: RecordProducer, topics: TradeQuote
 /** Encodes `batch` now, synchronously (each kind stays as records if its schema id is not known yet). */
 export function sealTagged(producer: RecordProducer, topics: TradeQuoteTopics, batch: readonly TaggedRecord[]): SealedTagged {
   const { trades, quotes } = splitByKind(batch);
-  const tradeMessages = trades.length === 0 ? [] : producer.encodeNow(topics.trades, 'trades', trades);
-  const quoteMessages = quotes.length === 0 ? [] : producer.encodeNow(topics.quotes, 'quotes', quotes);
-  return {
-    trades: tradeMessages === null ? { records: trades } : { messages: tradeMessages },
-    quotes: quoteMessages === null ? { records: quotes } : { messages: quoteMessages },
-  };
+  return { trades: producer.seal(topics.trades, 'trades', trades), quotes: producer.seal(topics.quotes, 'quotes', quotes) };
 }
 
 /** Publishes sealed batches as one send per topic, in their order; returns how many records were sent. */
 export async function publishSealed(producer: RecordProducer, topics: TradeQuoteTopics, sealed: readonly SealedTagged[]): Promise<number> {
-  const trades: WireMessage[] = [];
-  const quotes: WireMessage[] = [];
-  for (const s of sealed) {
-    const t = 'messages' in s.trades ? s.trades.messages : await producer.encode(topics.trades, 'trades', s.trades.records);
-    for (const m of t) trades.push(m);
-    const q = 'messages' in s.quotes ? s.quotes.messages : await producer.encode(topics.quotes, 'quotes', s.quotes.records);
-    for (const m of q) quotes.push(m);
-  }
-  await Promise.all([
-    trades.length > 0 ? producer.sendMessages(topics.trades, 'trades', trades) : null,
-    quotes.length > 0 ? producer.sendMessages(topics.quotes, 'quotes', quotes) : null,
+  const [trades, quotes] = await Promise.all([
+    producer.sendSealed(topics.trades, 'trades', sealed.map((s) => s.trades)),
+    producer.sendSealed(topics.quotes, 'quotes', sealed.map((s) => s.quotes)),
   ]);
-  return trades.length + quotes.length;
+  return trades.records + quotes.records;
 }

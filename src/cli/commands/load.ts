@@ -15,7 +15,7 @@ import { z } from 'zod';
 import type { GlobalOptions } from '../../config/global-options.js';
 import { parseSetting } from '../../config/global-options.js';
 import type { Logger } from '../../log/logger.js';
-import { BusAdmin, RecordProducer, startBus, type BusSession } from '../../bus/index.js';
+import { BusAdmin, RecordProducer, startBus, type BusSession, type SealedRecords } from '../../bus/index.js';
 import { topicName } from '../../model/topics.js';
 import {
   DeadLetterFile,
@@ -184,6 +184,14 @@ async function openBusPublisher(globals: GlobalOptions, logger: Logger, opts: Pu
         const failed = consumer?.error;
         if (failed) throw failed;
         await producer.send(kind === 'trades' ? ASX_TRADES_TOPIC : ASX_QUOTES_TOPIC, kind, records);
+      },
+      // each converted chunk is encoded at once (the schemas are registered above), so only
+      // wire messages wait while a batch fills
+      seal: (kind, records) => producer.seal(kind === 'trades' ? ASX_TRADES_TOPIC : ASX_QUOTES_TOPIC, kind, records),
+      sendSealed: async (kind, chunks) => {
+        const failed = consumer?.error;
+        if (failed) throw failed;
+        await producer.sendSealed(kind === 'trades' ? ASX_TRADES_TOPIC : ASX_QUOTES_TOPIC, kind, chunks as SealedRecords[]);
       },
     },
     finishPublishing,

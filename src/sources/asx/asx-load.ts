@@ -24,6 +24,14 @@ import { SydneyClock } from './sydney-time.js';
 export interface AsxRecordSink {
   /** Resolves when the records are durably accepted (e.g. acknowledged by Kafka). */
   send<K extends 'trades' | 'quotes'>(kind: K, records: RecordOfKind[K][]): Promise<void>;
+  /**
+   * Optional: encodes records now, synchronously, into the sink's own form (the bus: wire
+   * messages). The loader then seals each converted chunk at once, so the record objects die
+   * young instead of waiting (and being promoted) while a batch fills and the previous one is
+   * in flight; `sendSealed` sends a batch's sealed chunks together, in order.
+   */
+  seal?<K extends 'trades' | 'quotes'>(kind: K, records: RecordOfKind[K][]): unknown;
+  sendSealed?(kind: 'trades' | 'quotes', chunks: unknown[]): Promise<void>;
 }
 
 /**
@@ -152,8 +160,8 @@ export async function runAsxLoad(plan: AsxLoadPlan, opts: AsxLoadRunOptions): Pr
 async function runLoad(plan: AsxLoadPlan, opts: AsxLoadRunOptions): Promise<AsxLoadResult> {
   const log = opts.logger ?? silentLogger;
   const clock = opts.clock ?? new SydneyClock();
-  const publisher = opts.sink === undefined || opts.sink === null ? null : new OverlappedSink(opts.sink);
   const batchSize = opts.batchSize ?? 20_000;
+  const publisher = opts.sink === undefined || opts.sink === null ? null : new OverlappedSink(opts.sink, batchSize);
   const summary = new LoadSummary();
   summary.files = plan.inputs.length;
   const sideMethods: Record<string, number> = {};
@@ -179,7 +187,6 @@ async function runLoad(plan: AsxLoadPlan, opts: AsxLoadRunOptions): Promise<AsxL
   for (const file of [...quoteFiles, ...sideOnly]) {
     const loading = quoteFiles.includes(file);
     if (!loading) log.info('reading quotes for side inference only', { file: file.path });
-    let pending: QuoteV2[] = [];
     for await (const batch of readAsxFile(file, { clock, sides: noSides, companyIdOfSymbol })) {
       if (useQuotes) {
         for (const q of batch.quotes) if (wanted(q.symbol)) mids.add(q.symbol, Number(q.timestamp), q.bid_price, q.ask_price);
@@ -189,27 +196,17 @@ async function runLoad(plan: AsxLoadPlan, opts: AsxLoadRunOptions): Promise<AsxL
         summary.rowsRejected += batch.rejected.length;
         opts.deadLetter.write(batch.rejected);
         summary.addQuotes(batch.quotes);
-        if (publisher !== null) {
-          pending = pending.concat(batch.quotes);
-          if (pending.length >= batchSize) {
-            await publisher.send('quotes', pending);
-            pending = [];
-          }
-        }
+        if (publisher !== null) await publisher.add('quotes', batch.quotes);
       }
       progress(batch.bytesRead);
     }
-    if (publisher !== null) {
-      if (pending.length > 0) await publisher.send('quotes', pending);
-      await publisher.drain();
-    }
+    await publisher?.drain();
     bytesBefore += file.bytes;
   }
 
   // 2. Trades, with sides from the quotes above.
   const sides = new SideClassifier(useQuotes ? mids.build() : null);
   for (const file of plan.inputs.filter((i) => isTradeFormat(i.format))) {
-    let pending: TradeV2[] = [];
     for await (const batch of readAsxFile(file, { clock, sides, companyIdOfSymbol })) {
       summary.rowsRead += batch.rowsRead;
       summary.rowsRejected += batch.rejected.length;
@@ -219,19 +216,10 @@ async function runLoad(plan: AsxLoadPlan, opts: AsxLoadRunOptions): Promise<AsxL
         const m = t.vendor_data?.side_method ?? 'unknown';
         sideMethods[m] = (sideMethods[m] ?? 0) + 1;
       }
-      if (publisher !== null) {
-        pending = pending.concat(batch.trades);
-        if (pending.length >= batchSize) {
-          await publisher.send('trades', pending);
-          pending = [];
-        }
-      }
+      if (publisher !== null) await publisher.add('trades', batch.trades);
       progress(batch.bytesRead);
     }
-    if (publisher !== null) {
-      if (pending.length > 0) await publisher.send('trades', pending);
-      await publisher.drain();
-    }
+    await publisher?.drain();
     bytesBefore += file.bytes;
   }
   const deadLetterPath = opts.deadLetter.flush();
@@ -239,23 +227,47 @@ async function runLoad(plan: AsxLoadPlan, opts: AsxLoadRunOptions): Promise<AsxL
 }
 
 /**
- * Keeps one sink call in flight while the next batch is converted, so conversion
- * overlaps publishing; `send` waits for the previous call first (order is kept,
- * and at most two batches are in memory). An error surfaces at the next send/drain.
+ * Collects one kind's records into batches of `batchSize` for the sink (sealed chunk by chunk
+ * when the sink seals) and keeps one sink call in flight while the next batch is converted,
+ * so conversion overlaps publishing; a send waits for the previous call first (order is kept,
+ * and at most two batches are in memory). An error surfaces at the next send or drain.
  */
 class OverlappedSink {
   private inFlight: Promise<void> | null = null;
+  private kind: 'trades' | 'quotes' = 'trades';
+  private records: TradeV2[] | QuoteV2[] = [];
+  private sealed: unknown[] = [];
+  private count = 0;
 
-  constructor(private readonly sink: AsxRecordSink) {}
+  constructor(private readonly sink: AsxRecordSink, private readonly batchSize: number) {}
 
-  async send<K extends 'trades' | 'quotes'>(kind: K, records: RecordOfKind[K][]): Promise<void> {
-    await this.drain();
-    const p = this.sink.send(kind, records);
-    p.catch(() => undefined); // observed by the next drain()
+  async add<K extends 'trades' | 'quotes'>(kind: K, records: RecordOfKind[K][]): Promise<void> {
+    if (records.length === 0) return;
+    if (kind !== this.kind) await this.drain();
+    this.kind = kind;
+    if (this.sink.seal !== undefined && this.sink.sendSealed !== undefined) this.sealed.push(this.sink.seal(kind, records));
+    else this.records = (this.records as RecordOfKind[K][]).concat(records) as TradeV2[] | QuoteV2[];
+    this.count += records.length;
+    if (this.count >= this.batchSize) await this.sendPending();
+  }
+
+  private async sendPending(): Promise<void> {
+    if (this.count === 0) return;
+    const { kind, records, sealed } = this;
+    this.records = [];
+    this.sealed = [];
+    this.count = 0;
+    const previous = this.inFlight;
+    this.inFlight = null;
+    if (previous !== null) await previous;
+    const p = sealed.length > 0 ? this.sink.sendSealed!(kind, sealed) : this.sink.send(kind, records as RecordOfKind[typeof kind][]);
+    p.catch(() => undefined); // observed by the next send or drain()
     this.inFlight = p;
   }
 
+  /** Sends what is collected and waits for every call. */
   async drain(): Promise<void> {
+    await this.sendPending();
     const p = this.inFlight;
     this.inFlight = null;
     if (p !== null) await p;
