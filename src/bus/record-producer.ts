@@ -10,7 +10,7 @@
  *   producer.encodeNow<K extends RecordKind>(topic, kind, records): WireMessage[] | null   // sync, once the schema id is known
  *   producer.encode<K extends RecordKind>(topic, kind, records): Promise<WireMessage[]>
  *   producer.sendMessages(topic: string, kind: RecordKind, messages: readonly WireMessage[]): Promise<SendSummary>
- *   producer.seal<K extends RecordKind>(topic, kind, records): SealedRecords<K>         // sync: encodeNow, or the records kept
+ *   producer.seal<K extends RecordKind>(topic, kind, records): SealedRecords<K>         // sync: encoded now (packed), or the records kept
  *   producer.sendSealed<K extends RecordKind>(topic, kind, chunks: readonly SealedRecords<K>[]): Promise<SendSummary>
  *   producer.flush(): Promise<void>   // waits for every send in progress
  *   producer.close(): Promise<void>
@@ -24,7 +24,7 @@ import type { Logger } from '../log/logger.js';
 import type { RecordKind, RecordOfKind } from '../model/record-kind.js';
 import { valueSubject } from '../model/topics.js';
 import { v2SchemaString, v2Type } from '../schema/v2-schemas.js';
-import { encodeWireMany } from '../schema/wire-format.js';
+import { encodeWireMany, encodeWirePacked, type PackedWire } from '../schema/wire-format.js';
 import type { BusEndpoints } from './endpoints.js';
 import { BusError } from './errors.js';
 import { CompressionTypes, createKafka } from './kafka-client.js';
@@ -59,7 +59,12 @@ export interface WireMessage {
  * Records sealed for a later send: encoded already, or, while the topic's schema id is not
  * known yet, still the records (encoded when sent).
  */
-export type SealedRecords<K extends RecordKind = RecordKind> = { readonly messages: WireMessage[] } | { readonly records: readonly RecordOfKind[K][] };
+export type SealedRecords<K extends RecordKind = RecordKind> = { readonly packed: PackedMessages } | { readonly records: readonly RecordOfKind[K][] };
+
+/** Encoded values back to back (PackedWire) and each one's key: a few objects for a whole chunk. */
+interface PackedMessages extends PackedWire {
+  keys: Buffer[];
+}
 
 export class RecordProducer {
   private readonly inFlight = new Set<Promise<unknown>>();
@@ -124,16 +129,22 @@ export class RecordProducer {
 
   /** The records encoded now (encodeNow), or kept as they are until sendSealed when the schema id is not known yet. */
   seal<K extends RecordKind>(topic: string, kind: K, records: readonly RecordOfKind[K][]): SealedRecords<K> {
-    const messages = this.encodeNow(topic, kind, records);
-    return messages === null ? { records } : { messages };
+    const schemaId = this.schemaIds.get(`${kind} ${topic}`);
+    if (schemaId === undefined) return { records };
+    const packed = encodeWirePacked(v2Type(kind), schemaId, records);
+    const keys = new Array<Buffer>(records.length);
+    for (let i = 0; i < records.length; i++) keys[i] = this.keyOf(records[i]!.symbol);
+    return { packed: { ...packed, keys } };
   }
 
   /** Sends sealed chunks as one send, in their order (encoding any still held as records). */
   async sendSealed<K extends RecordKind>(topic: string, kind: K, chunks: readonly SealedRecords<K>[]): Promise<SendSummary> {
     const messages: WireMessage[] = [];
     for (const c of chunks) {
-      const encoded = 'messages' in c ? c.messages : await this.encode(topic, kind, c.records);
-      for (const m of encoded) messages.push(m);
+      if ('packed' in c) {
+        const { buf, starts, keys } = c.packed;
+        for (let i = 0; i < keys.length; i++) messages.push({ key: keys[i]!, value: buf.subarray(starts[i], starts[i + 1]) });
+      } else for (const m of await this.encode(topic, kind, c.records)) messages.push(m);
     }
     return this.sendMessages(topic, kind, messages);
   }

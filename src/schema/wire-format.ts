@@ -57,6 +57,23 @@ const tap = new AvscTap(EMPTY, 0);
  * by the type's compiled writer (avro-fast-writer.ts), byte-identical to avsc's.
  */
 export function encodeWireMany(type: avro.Type, schemaId: number, values: readonly unknown[]): Buffer[] {
+  const { buf, starts } = encodeWirePacked(type, schemaId, values);
+  const result = new Array<Buffer>(values.length);
+  for (let i = 0; i < values.length; i++) result[i] = buf.subarray(starts[i], starts[i + 1]);
+  return result;
+}
+
+/** Framed values back to back in one buffer: value i is buf[starts[i], starts[i + 1]). */
+export interface PackedWire {
+  buf: Buffer;
+  starts: number[];
+}
+
+/**
+ * As encodeWireMany, without a view per value: two objects for the whole batch, so encoded
+ * values waiting to be sent cost the garbage collector next to nothing.
+ */
+export function encodeWirePacked(type: avro.Type, schemaId: number, values: readonly unknown[]): PackedWire {
   const write = fastWriter(type);
   let buf = Buffer.allocUnsafe(Math.max(4096, values.length * 192));
   const starts = new Array<number>(values.length + 1);
@@ -85,9 +102,7 @@ export function encodeWireMany(type: avro.Type, schemaId: number, values: readon
     t.buf = EMPTY;
   }
   starts[values.length] = pos;
-  const result = new Array<Buffer>(values.length);
-  for (let i = 0; i < values.length; i++) result[i] = buf.subarray(starts[i], starts[i + 1]);
-  return result;
+  return { buf, starts };
 }
 
 export interface WireFrame {

@@ -97,7 +97,7 @@ describe('publish path', () => {
     expect('records' in early.trades).toBe(true);
     await producer.prepare(topic, 'trades');
     const late = sealTagged(producer, { trades: topic, quotes: 'market.crypto.quotes.sealed' }, second.map((record) => ({ kind: 'trades', record })));
-    expect('messages' in late.trades).toBe(true);
+    expect('packed' in late.trades).toBe(true);
     const sent = await publishSealed(producer, { trades: topic, quotes: 'market.crypto.quotes.sealed' }, [early, late]);
     await producer.close();
     expect(sent).toBe(80);
