@@ -126,21 +126,29 @@ describe('quotes', () => {
   });
 });
 
-class GatedSink implements RecordSink {
-  readonly records: TaggedRecord[] = [];
-  flushed = false;
+/** Holds callers until released. */
+class Gate {
   private open = false;
   private waiters: (() => void)[] = [];
-  async publish(batch: TaggedRecord[]): Promise<void> {
+  async pass(): Promise<void> {
     while (!this.open) await new Promise<void>((r) => this.waiters.push(r));
-    this.records.push(...batch);
-  }
-  async flush(): Promise<void> {
-    this.flushed = true;
   }
   release(): void {
     this.open = true;
     for (const w of this.waiters.splice(0)) w();
+  }
+}
+
+class GatedSink implements RecordSink {
+  readonly records: TaggedRecord[] = [];
+  readonly gate = new Gate();
+  flushed = false;
+  async publish(batch: TaggedRecord[]): Promise<void> {
+    await this.gate.pass();
+    this.records.push(...batch);
+  }
+  async flush(): Promise<void> {
+    this.flushed = true;
   }
 }
 
@@ -153,7 +161,7 @@ describe('backpressure', () => {
     expect(c.snapshot().state).toBe('paused');
     expect(await metrics.registry.getSingleMetric('k2_binance_buffer_overflows_total')?.get()).toMatchObject({ values: [{ value: 1 }] });
     expect(lines.some((l) => l.includes('WARN') && l.includes('backpressure'))).toBe(true);
-    sink.release();
+    sink.gate.release();
     await waitFor(() => sink.records.length === 400, 10_000, 'all 400 published');
     expect(sink.records.map((r) => Number(seq(r)))).toEqual(Array.from({ length: 400 }, (_, i) => i + 1));
   });
@@ -164,23 +172,18 @@ class GatedSealingSink implements SealingSink<number[]> {
   readonly ids: number[] = [];
   seals = 0;
   failures = 0;
-  private open = false;
-  private waiters: (() => void)[] = [];
+  readonly gate = new Gate();
   seal(batch: TaggedRecord[]): number[] {
     this.seals++;
     return batch.map((r) => Number(seq(r)));
   }
   async publishSealed(batches: number[][]): Promise<void> {
-    while (!this.open) await new Promise<void>((r) => this.waiters.push(r));
+    await this.gate.pass();
     if (this.failures++ === 0) throw new Error('broker unavailable');
     for (const b of batches) this.ids.push(...b);
   }
   async publish(): Promise<void> {
     throw new Error('a sealing sink gets sealed batches');
-  }
-  release(): void {
-    this.open = true;
-    for (const w of this.waiters.splice(0)) w();
   }
 }
 
@@ -192,7 +195,7 @@ describe('sealing sink', () => {
     await waitFor(() => c.snapshot().overflows >= 1, 5_000, 'overflow');
     expect(sink.seals).toBeGreaterThan(0); // sealed while the sink was still closed
     expect(c.snapshot().buffered).toBeGreaterThanOrEqual(50);
-    sink.release();
+    sink.gate.release();
     await waitFor(() => sink.ids.length === 400, 10_000, 'all 400 published');
     expect(sink.ids).toEqual(Array.from({ length: 400 }, (_, i) => i + 1));
     expect(lines.some((l) => l.includes('publish failed; retrying the batch'))).toBe(true);
@@ -208,7 +211,7 @@ describe('shutdown', () => {
     await waitFor(() => c.snapshot().messages === 300, 5_000, '300 messages received');
     expect(sink.records).toHaveLength(0); // all still buffered
     const stopped = c.stop('test');
-    sink.release();
+    sink.gate.release();
     const stats = await stopped;
     expect(sink.records).toHaveLength(300);
     expect(sink.flushed).toBe(true);
