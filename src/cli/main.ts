@@ -5,12 +5,14 @@
 import { CommanderError } from 'commander';
 import { ConfigError, K2Error, NotImplementedError, errorMessage } from '../model/errors.js';
 import { EXIT_FAILURE, EXIT_USAGE } from './exit-codes.js';
-import { buildProgram } from './program.js';
+import { applyHeapGrowth } from './heap-growth.js';
+import { buildProgram, invokedCommand } from './program.js';
 
 export async function main(argv: string[]): Promise<void> {
   const program = await buildProgram(argv);
   program.exitOverride();
   try {
+    applyHeapGrowth(invokedCommand(argv.slice(2)));
     await program.parseAsync(argv);
   } catch (err) {
     if (err instanceof CommanderError) {
