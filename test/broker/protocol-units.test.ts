@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { crc32c } from '../../src/broker/protocol/crc32c.js';
+import { NATIVE_CRC32C_MIN_BYTES, crc32c, crc32cPortable, nativeCrc32cLoaded } from '../../src/broker/protocol/crc32c.js';
 import { ErrorCode } from '../../src/broker/protocol/error-codes.js';
 import { MalformedFrameError, Reader, Writer } from '../../src/broker/protocol/primitives.js';
 import { readBatchHeader, validateProducedBatch } from '../../src/broker/protocol/record-batch.js';
@@ -106,5 +106,35 @@ describe('CRC-32C against a bytewise reference', () => {
     const buf = Buffer.alloc(400);
     for (let i = 0; i < buf.length; i++) buf[i] = (seed = (seed * 1103515245 + 12345) & 0x7fffffff) & 0xff;
     for (let len = 0; len <= 300; len++) for (const s of [0, 3, 21]) expect(crc32c(buf, s, s + len)).toBe(slow(buf, s, s + len));
+  });
+
+  it('the native binding is loaded here and agrees with the portable code on long inputs, at any offset', () => {
+    // @node-rs/crc32 ships a prebuilt binding for this platform: a failed load would silently cost speed
+    expect(nativeCrc32cLoaded).toBe(true);
+    let seed = 777;
+    const buf = Buffer.alloc(300_000);
+    for (let i = 0; i < buf.length; i++) buf[i] = (seed = (seed * 1103515245 + 12345) & 0x7fffffff) & 0xff;
+    const lengths = [NATIVE_CRC32C_MIN_BYTES - 1, NATIVE_CRC32C_MIN_BYTES, NATIVE_CRC32C_MIN_BYTES + 7, 65_536, 299_000];
+    for (const len of lengths) {
+      for (const s of [0, 1, 13]) expect(crc32c(buf, s, s + len)).toBe(crc32cPortable(buf, s, s + len));
+    }
+    expect(crc32c(buf)).toBe(crc32cPortable(buf));
+    // a Uint8Array that is not a Buffer, and a view into a larger buffer
+    const view = new Uint8Array(buf.buffer, buf.byteOffset + 5, 70_000);
+    expect(crc32c(view)).toBe(crc32cPortable(view));
+    // one flipped bit changes it
+    const flipped = Buffer.from(buf.subarray(0, 65_536));
+    flipped[40_000]! ^= 0x10;
+    expect(crc32c(flipped)).not.toBe(crc32c(buf, 0, 65_536));
+  });
+
+  it('rejects a long batch (checked natively) with one corrupt byte', () => {
+    const records = Array.from({ length: 200 }, (_, i) => ({ key: `k${i}`, value: `value-${i}-`.repeat(4) }));
+    const good = buildBatch({ records });
+    expect(good.length).toBeGreaterThan(NATIVE_CRC32C_MIN_BYTES);
+    expect(validateProducedBatch(good, 1 << 20).ok).toBe(true);
+    const bad = Buffer.from(good);
+    bad[Math.floor(bad.length / 2)]! ^= 0x01;
+    expect(validateProducedBatch(bad, 1 << 20)).toMatchObject({ ok: false, error: ErrorCode.CORRUPT_MESSAGE });
   });
 });
