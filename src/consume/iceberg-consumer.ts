@@ -131,6 +131,9 @@ function newBuffer(name: TableName): TableBuffer {
   return new TableBuffer(tableDefinition(name) as TableDefinition<object>);
 }
 
+/** How often runUntilCaughtUp reads the tables' snapshots for partitions other members write. */
+const TABLE_CHECK_MS = 500;
+
 export class IcebergConsumer {
   readonly metrics: ConsumerMetrics;
   private readonly log: Logger;
@@ -560,7 +563,10 @@ export class IcebergConsumer {
   /**
    * Consumes until every partition of the matching topics is in the tables up to
    * the high watermark seen when this is called (`--once`). New topics created
-   * before the call are picked up.
+   * before the call are picked up. A partition another member of the group owns
+   * counts as caught up once the tables' latest snapshots record it (read every
+   * `TABLE_CHECK_MS`), so a member sharing the group does not wait for rows that are
+   * not its to write. Returns early, with the summary so far, if the consumer is stopped.
    */
   async runUntilCaughtUp(pollMs = 50): Promise<ConsumeSummary> {
     const topics = await this.matchingTopics();
@@ -571,16 +577,34 @@ export class IcebergConsumer {
         if (p.latest > p.earliest) targets.push({ topic, partition: p.partition, latest: p.latest });
       }
     }
+    let inTables: OffsetMap = new Map();
+    let nextTableCheck = performance.now() + TABLE_CHECK_MS;
+    const covered = (t: { topic: string; partition: number; latest: bigint }): boolean =>
+      (getOffset(this.committed, t.topic, t.partition) ?? -1n) >= t.latest || (getOffset(inTables, t.topic, t.partition) ?? -1n) >= t.latest;
     for (;;) {
       if (this.fatal !== null) throw this.fatal;
-      const behind = targets.filter((t) => (getOffset(this.committed, t.topic, t.partition) ?? -1n) < t.latest);
+      if (this.stopped) return this.getSummary();
+      const behind = targets.filter((t) => !covered(t));
       if (behind.length === 0) break;
       // everything still missing is buffered: commit it now rather than after --max-delay
       if (behind.every((t) => this.bufferedUpTo(t.topic, t.partition) >= t.latest)) await this.flushAll();
-      else await new Promise((r) => setTimeout(r, pollMs));
+      else if (performance.now() >= nextTableCheck) {
+        inTables = await this.tableOffsets();
+        nextTableCheck = performance.now() + TABLE_CHECK_MS;
+      } else await new Promise((r) => setTimeout(r, pollMs));
     }
     await this.flushAll();
     return this.getSummary();
+  }
+
+  /** The offsets the latest snapshot of each table records, whoever committed them, merged. */
+  private async tableOffsets(): Promise<OffsetMap> {
+    let merged: OffsetMap = new Map();
+    for (const name of Object.keys(this.tables) as TableName[]) {
+      const reader = await IcebergTableReader.open(this.opts.catalog, name);
+      merged = mergeOffsets(merged, parseOffsets(reader?.latestSnapshotProperty(OFFSETS_PROPERTY)));
+    }
+    return merged;
   }
 
   /** Continuous mode: watches for new market topics and rejoins to include them. */
