@@ -5,16 +5,17 @@
  *
  * Fresh reads need a broker this process can reach: --brokers, or the embedded
  * broker of a running k2 process on the same data dir (`k2 stream`, `k2 demo`,
- * `k2 broker`), found through its lock file. Otherwise queries read the committed
- * tables only; see docs/query.md.
+ * `k2 broker`), found through its lock file at each query, so a `k2 serve` started
+ * first sees a stream started later. Otherwise queries read the committed tables
+ * only; see docs/query.md.
  */
 import { join } from 'node:path';
 import { resolveRegistryUrl } from '../bus/endpoints.js';
-import { findRunningBroker } from '../bus/bus-session.js';
 import type { GlobalOptions } from '../config/global-options.js';
 import { openCatalog } from '../iceberg/catalog/open-catalog.js';
 import type { Logger } from '../log/logger.js';
 import { BusTailSource } from './bus-tail-source.js';
+import { DataDirBusTailSource } from './data-dir-bus-tail-source.js';
 import { IcebergDataFileSource } from './iceberg-data-file-source.js';
 import type { PlanReport } from './query-result.js';
 import { QueryService } from './query-service.js';
@@ -46,9 +47,13 @@ export interface OpenedQueryService {
 export function openQueryService(o: OpenQueryServiceOptions): OpenedQueryService {
   const catalog = openCatalog(o.catalog ?? process.env.K2_CATALOG, join(o.globals.dataDir, 'warehouse'));
   const files = new IcebergDataFileSource(catalog, { metadataMaxAgeMs: o.metadataMaxAgeMs });
-  const endpoints =
-    o.globals.brokers !== null ? { brokers: o.globals.brokers, registryUrl: resolveRegistryUrl(o.registry) } : findRunningBroker(o.globals.dataDir);
-  const tail = o.fresh && endpoints !== null ? new BusTailSource({ endpoints, logger: o.logger, reuseMs: o.tailReuseMs }) : null;
+  let tail: TailSource | null = null;
+  if (o.fresh && o.globals.brokers !== null) {
+    tail = new BusTailSource({ endpoints: { brokers: o.globals.brokers, registryUrl: resolveRegistryUrl(o.registry) }, logger: o.logger, reuseMs: o.tailReuseMs });
+  } else if (o.fresh) {
+    // the embedded broker of whichever k2 process serves the data dir at query time
+    tail = new DataDirBusTailSource({ dataDir: o.globals.dataDir, logger: o.logger, reuseMs: o.tailReuseMs });
+  }
   const service = new QueryService({ files, tail, onPlan: o.onPlan });
   return {
     service,

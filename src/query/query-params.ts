@@ -10,6 +10,7 @@ import { TRADE_SIDES } from '../model/enums.js';
 import { isoToMicros } from '../model/time.js';
 import type { Micros } from '../model/trade.js';
 import type { SnapshotSelector } from './data-file-source.js';
+import { freshSkipReason } from './tail-source.js';
 
 export const BAR_INTERVALS = ['1m', '5m', '15m', '1h', '1d'] as const;
 export type BarInterval = (typeof BAR_INTERVALS)[number];
@@ -150,6 +151,6 @@ export function snapshotSelectorOf(q: { asOf?: Micros; snapshot?: bigint }): Sna
 
 /** Fresh (uncommitted) rows are read only for the current state, and unless turned off. */
 export function wantsFresh(q: { asOf?: Micros; snapshot?: bigint; fresh?: boolean }): boolean {
-  return q.fresh !== false && q.asOf === undefined && q.snapshot === undefined;
+  return freshSkipReason(q) === null;
 }
 

@@ -7,16 +7,15 @@ import type { DuckDBConnection, Json } from '@duckdb/node-api';
 import { ValidationError, errorMessage } from '../model/errors.js';
 import type { Micros } from '../model/trade.js';
 import { microsToIso } from '../model/time.js';
-import { parseCommittedOffsets } from './committed-offsets.js';
 import type { DataFileInfo, DataFileSource, PinnedTable, SnapshotSelector } from './data-file-source.js';
 import { runSql, sharedEngine, type DuckDbEngine, type SqlResult } from './duckdb-engine.js';
 import { divideDecimalStrings, normalizeDecimal } from './exact-decimal.js';
 import { exchangeTimeZone, tradingDayRange } from './exchange-time-zone.js';
-import { snapshotSelectorOf, wantsFresh, type BarInterval, type BarsQuery, type QuoteQuery, type SummaryQuery, type TradeQuery } from './query-params.js';
+import { snapshotSelectorOf, type BarInterval, type BarsQuery, type QuoteQuery, type SummaryQuery, type TradeQuery } from './query-params.js';
 import type { PlanReport, QueryResult, ResultRow } from './query-result.js';
 import { sourceCtes, type RowPredicate } from './relation-sql.js';
 import { exchangesForSymbol, planScan } from './scan-planner.js';
-import type { TailRecords, TailSource } from './tail-source.js';
+import { freshSkipReason, readFreshRows, type TailRecords, type TailSource } from './tail-source.js';
 import { loadTailTable } from './tail-table.js';
 import type { QueryTable } from './table-schema.js';
 
@@ -145,20 +144,11 @@ export class QueryService {
     return files;
   }
 
-  private async prepare(table: QueryTable, selector: SnapshotSelector, fresh: boolean): Promise<PreparedScan> {
+  /** `freshSkip`: why this query reads no fresh rows (freshSkipReason), or null to read them. */
+  private async prepare(table: QueryTable, selector: SnapshotSelector, freshSkip: string | null): Promise<PreparedScan> {
     const pinned = await this.opts.files.pin(table, selector);
     const allFiles = await this.dataFiles(pinned);
-    let tail: TailRecords | null = null;
-    let freshUnavailable: string | null = null;
-    if (fresh && this.opts.tail) {
-      try {
-        tail = await this.opts.tail.readTail(table, parseCommittedOffsets(pinned.snapshot?.summary));
-      } catch (err) {
-        freshUnavailable = errorMessage(err);
-      }
-    } else if (fresh) {
-      freshUnavailable = 'not read (no bus running for this data dir and no --brokers: committed rows only)';
-    }
+    const { tail, freshUnavailable } = await readFreshRows(this.opts.tail, table, pinned.snapshot?.summary, freshSkip);
     return { pinned, allFiles, tail, freshUnavailable };
   }
 
@@ -193,7 +183,7 @@ export class QueryService {
   }
 
   async trades(q: TradeQuery): Promise<QueryResult> {
-    const scan = await this.prepare('trades_v2', snapshotSelectorOf(q), wantsFresh(q));
+    const scan = await this.prepare('trades_v2', snapshotSelectorOf(q), freshSkipReason(q));
     const pred: RowPredicate = { symbols: q.symbol, exchange: q.exchange, side: q.side, currency: q.currency, fromMicros: q.from, toMicros: q.to };
     const dir = q.order === 'desc' ? 'DESC' : 'ASC';
     const body = `SELECT ${TRADE_SELECT} FROM src ORDER BY src."timestamp" ${dir}, src.symbol ${dir}, src.exchange ${dir}, src.trade_id ${dir} LIMIT ${Number(q.limit)}`;
@@ -202,7 +192,7 @@ export class QueryService {
   }
 
   async quotes(q: QuoteQuery): Promise<QueryResult> {
-    const scan = await this.prepare('quotes_v2', snapshotSelectorOf(q), wantsFresh(q));
+    const scan = await this.prepare('quotes_v2', snapshotSelectorOf(q), freshSkipReason(q));
     const pred: RowPredicate = { symbols: q.symbol, exchange: q.exchange, currency: q.currency, fromMicros: q.from, toMicros: q.to };
     const dir = q.order === 'desc' ? 'DESC' : 'ASC';
     const body = `SELECT ${QUOTE_SELECT} FROM src ORDER BY src."timestamp" ${dir}, src.symbol ${dir}, src.exchange ${dir}, src.message_id ${dir} LIMIT ${Number(q.limit)}`;
@@ -230,7 +220,7 @@ export class QueryService {
   }
 
   async summary(q: SummaryQuery): Promise<QueryResult> {
-    const scan = await this.prepare('trades_v2', snapshotSelectorOf(q), wantsFresh(q));
+    const scan = await this.prepare('trades_v2', snapshotSelectorOf(q), freshSkipReason(q));
     const exchange = await this.resolveExchange(scan, q.symbol, q.exchange);
     const timeZone = exchangeTimeZone(exchange);
     const day = tradingDayRange(q.date, timeZone);
@@ -260,7 +250,7 @@ export class QueryService {
   }
 
   async bars(q: BarsQuery): Promise<QueryResult> {
-    const scan = await this.prepare('trades_v2', snapshotSelectorOf(q), wantsFresh(q));
+    const scan = await this.prepare('trades_v2', snapshotSelectorOf(q), freshSkipReason(q));
     const exchange = await this.resolveExchange(scan, q.symbol, q.exchange);
     const timeZone = exchangeTimeZone(exchange);
     const pred: RowPredicate = { symbols: [q.symbol], exchange: exchange ?? undefined, currency: q.currency, fromMicros: q.from, toMicros: q.to };
@@ -278,7 +268,7 @@ export class QueryService {
 
   /** Every (symbol, exchange) with trades, with counts and first/last trade times. */
   async symbols(opts: { asOf?: Micros; snapshot?: bigint; fresh?: boolean } = {}): Promise<QueryResult> {
-    const scan = await this.prepare('trades_v2', snapshotSelectorOf(opts), wantsFresh(opts));
+    const scan = await this.prepare('trades_v2', snapshotSelectorOf(opts), freshSkipReason(opts));
     const body =
       `SELECT symbol, exchange, any_value(asset_class) AS asset_class, any_value(currency) AS currency, count(*) AS trade_count, ` +
       `${iso('min("timestamp")')} AS first_trade, ${iso('max("timestamp")')} AS last_trade FROM src GROUP BY symbol, exchange ORDER BY symbol, exchange`;

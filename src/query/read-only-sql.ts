@@ -12,7 +12,7 @@ import { parseCommittedOffsets } from './committed-offsets.js';
 import type { DataFileSource, SnapshotSelector } from './data-file-source.js';
 import { QueryExecutionError, cleanDuckDbMessage, runSql } from './duckdb-engine.js';
 import type { PlanReport, QueryResult } from './query-result.js';
-import type { TailRecords, TailSource } from './tail-source.js';
+import { readFreshRows, type TailSource } from './tail-source.js';
 import { loadTailTable } from './tail-table.js';
 import { recordKeyColumns, tableColumns, type QueryTable } from './table-schema.js';
 
@@ -22,7 +22,8 @@ export interface ReadOnlySqlOptions {
   files: DataFileSource;
   tail?: TailSource | null;
   selector: SnapshotSelector;
-  fresh: boolean;
+  /** Why no fresh rows are read (freshSkipReason), or null to read them. */
+  freshSkip: string | null;
   sql: string;
   /** When set, the result is written to this Parquet file instead of returned. */
   parquetOut?: string;
@@ -84,17 +85,7 @@ export async function runReadOnlySql(opts: ReadOnlySqlOptions): Promise<QueryRes
     for (const [view, table] of Object.entries(SQL_VIEWS)) {
       const pinned = await opts.files.pin(table, opts.selector);
       const files = pinned.snapshot === null ? [] : await pinned.dataFiles();
-      let tail: TailRecords | null = null;
-      let freshUnavailable: string | null = null;
-      if (opts.fresh && opts.tail) {
-        try {
-          tail = await opts.tail.readTail(table, parseCommittedOffsets(pinned.snapshot?.summary));
-        } catch (err) {
-          freshUnavailable = (err as Error).message;
-        }
-      } else if (opts.fresh) {
-        freshUnavailable = 'not read (no bus running for this data dir and no --brokers: committed rows only)';
-      }
+      const { tail, freshUnavailable } = await readFreshRows(opts.tail, table, pinned.snapshot?.summary, opts.freshSkip);
       const freshTable = tail !== null && tail.records.length > 0 ? await loadTailTable(conn, tail) : null;
       await conn.run(`CREATE TEMP VIEW ${view} AS ${viewSql(table, files.map((f) => f.path), freshTable)}`);
       allowed.push(...files.map((f) => f.path));

@@ -4,9 +4,10 @@
  * from those offsets up to the high watermark (for topics the snapshot does not
  * mention, from the start of the topic).
  */
+import { errorMessage } from '../model/errors.js';
 import type { QuoteV2 } from '../model/quote.js';
 import type { TradeV2 } from '../model/trade.js';
-import type { CommittedOffsets } from './committed-offsets.js';
+import { parseCommittedOffsets, type CommittedOffsets } from './committed-offsets.js';
 import type { QueryTable } from './table-schema.js';
 
 export type TailRecords =
@@ -16,4 +17,35 @@ export type TailRecords =
 export interface TailSource {
   readTail(table: QueryTable, committed: CommittedOffsets): Promise<TailRecords>;
   close(): Promise<void>;
+}
+
+/** Why a scan has no fresh rows, as the plan line and the API's `freshUnavailable` say it. */
+export const FRESH_NO_BUS = 'not read (no bus running for this data dir and no --brokers: committed rows only)';
+export const FRESH_TURNED_OFF = 'not read (turned off: committed rows only)';
+export const FRESH_TIME_TRAVEL = 'not read (time travel: the chosen snapshot only)';
+
+/** Why a query reads no fresh rows (time travel, or turned off), or null when it wants them. */
+export function freshSkipReason(q: { asOf?: unknown; snapshot?: unknown; fresh?: boolean }): string | null {
+  if (q.asOf !== undefined || q.snapshot !== undefined) return FRESH_TIME_TRAVEL;
+  return q.fresh === false ? FRESH_TURNED_OFF : null;
+}
+
+/**
+ * The fresh rows of one scan: read from `tail` above the offsets the pinned snapshot's
+ * summary records, unless `skip` says why not; a tail that cannot be read is reported,
+ * never fatal (the committed rows still answer).
+ */
+export async function readFreshRows(
+  tail: TailSource | null | undefined,
+  table: QueryTable,
+  snapshotSummary: Record<string, string> | undefined,
+  skip: string | null,
+): Promise<{ tail: TailRecords | null; freshUnavailable: string | null }> {
+  if (skip !== null) return { tail: null, freshUnavailable: skip };
+  if (tail === null || tail === undefined) return { tail: null, freshUnavailable: FRESH_NO_BUS };
+  try {
+    return { tail: await tail.readTail(table, parseCommittedOffsets(snapshotSummary)), freshUnavailable: null };
+  } catch (err) {
+    return { tail: null, freshUnavailable: errorMessage(err) };
+  }
 }

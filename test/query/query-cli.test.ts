@@ -37,6 +37,10 @@ describe('k2 query (CLI)', { timeout: 120_000 }, () => {
     const first = trades.filter((t) => t.symbol === 'BHP' && t.side === 'BUY').sort((a, b) => (a.timestamp < b.timestamp ? -1 : 1))[0]!;
     expect(lines[2]).toContain(fmt8(first.price));
     expect(r.stderr).toMatch(/scanned \d+ of \d+ files \(\d+ skipped/);
+    // no process serves this data dir's bus: the plan says why fresh rows were not read
+    expect(r.stderr).toContain('fresh rows: not read (no bus running for this data dir');
+    const off = await k2('query', '--symbol', 'BHP', '--limit', '1', '--no-fresh');
+    expect(off.stderr).toContain('fresh rows: not read (turned off: committed rows only)');
   });
 
   it('accepts --json after the subcommand, and --csv', async () => {
@@ -83,6 +87,8 @@ describe('k2 query (CLI)', { timeout: 120_000 }, () => {
     expect(snaps[0]!.snapshot_id).toBe(firstSnapshot.toString());
     const old = await k2('query', '--limit', '100000', '--snapshot', firstSnapshot.toString(), '--json');
     expect((JSON.parse(old.stdout) as unknown[]).length).toBe(300);
+    const oldTable = await k2('query', '--limit', '1', '--snapshot', firstSnapshot.toString());
+    expect(oldTable.stderr).toContain('fresh rows: not read (time travel: the chosen snapshot only)');
   });
 
   it('reports bad flags as usage errors naming the flag', async () => {

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IcebergDataFileSource } from '../../src/query/iceberg-data-file-source.js';
 import { runReadOnlySql } from '../../src/query/read-only-sql.js';
+import { FRESH_TURNED_OFF } from '../../src/query/tail-source.js';
 import { K2Error } from '../../src/model/errors.js';
 import type { TradeV2 } from '../../src/model/trade.js';
 import { tempDir } from '../support/tmp.js';
@@ -32,7 +33,7 @@ describe('read-only SQL', () => {
     tmp.cleanup();
   });
 
-  const run = (sql: string, parquetOut?: string) => runReadOnlySql({ files, selector: { kind: 'current' }, fresh: false, sql, parquetOut });
+  const run = (sql: string, parquetOut?: string) => runReadOnlySql({ files, selector: { kind: 'current' }, freshSkip: FRESH_TURNED_OFF, sql, parquetOut });
 
   it('answers SELECTs over trades and quotes exactly', async () => {
     const r = await run('SELECT symbol, count(*) AS n, sum(quantity) AS volume FROM trades GROUP BY symbol ORDER BY symbol');
@@ -87,7 +88,7 @@ describe('read-only SQL', () => {
     const out = join(tmp.path, 'out.parquet');
     await run('SELECT symbol, price FROM trades ORDER BY symbol LIMIT 5', out);
     expect(existsSync(out)).toBe(true);
-    const back = await runReadOnlySql({ files, selector: { kind: 'current' }, fresh: false, sql: 'SELECT 1' });
+    const back = await runReadOnlySql({ files, selector: { kind: 'current' }, freshSkip: FRESH_TURNED_OFF, sql: 'SELECT 1' });
     expect(back.rows).toEqual([{ '1': 1 }]);
   });
 });

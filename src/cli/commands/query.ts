@@ -25,11 +25,11 @@ import {
   snapshotSelectorOf,
   summaryQuerySchema,
   tradeQuerySchema,
-  wantsFresh,
   type ParamNames,
 } from '../../query/query-params.js';
 import type { PlanReport, QueryResult, ResultRow } from '../../query/query-result.js';
 import { runReadOnlySql } from '../../query/read-only-sql.js';
+import { freshSkipReason } from '../../query/tail-source.js';
 import { QUERY_TABLES, isQueryTable } from '../../query/table-schema.js';
 import { commandContext } from '../context.js';
 import { formatRows, type Cell, type Row } from '../output.js';
@@ -248,7 +248,7 @@ Examples:
         files,
         tail,
         selector: snapshotSelectorOf(t),
-        fresh: wantsFresh(t),
+        freshSkip: freshSkipReason(t),
         sql: select,
         parquetOut: opts.parquet,
         maxRows: Number(opts.maxRows),

@@ -1,0 +1,63 @@
+/**
+ * The bus tail of whichever k2 process serves this data dir's embedded broker right now.
+ *
+ * A long-lived reader (`k2 serve`) may start before the `k2 stream`, `k2 demo` or
+ * `k2 broker` whose broker holds the fresh rows, or outlive it. So each read looks the
+ * owner up again (its lock file: one small read and a liveness check), keeps the
+ * BusTailSource while the owner's endpoints stay the same, and starts a new one when
+ * they change. With no owner, the read fails with FRESH_NO_BUS, which the scan reports
+ * as the reason it has no fresh rows.
+ */
+import type { BusEndpoints } from '../bus/endpoints.js';
+import { findRunningBroker } from '../bus/bus-session.js';
+import type { Logger } from '../log/logger.js';
+import { K2Error } from '../model/errors.js';
+import { BusTailSource } from './bus-tail-source.js';
+import type { CommittedOffsets } from './committed-offsets.js';
+import type { QueryTable } from './table-schema.js';
+import { FRESH_NO_BUS, type TailRecords, type TailSource } from './tail-source.js';
+
+export interface DataDirBusTailSourceOptions {
+  dataDir: string;
+  logger: Logger;
+  /** See BusTailSourceOptions.reuseMs. */
+  reuseMs?: number;
+  /** How the owner is found; defaults to the data dir's broker lock. */
+  findBroker?: (dataDir: string) => BusEndpoints | null;
+}
+
+export class NoBusRunningError extends K2Error {
+  constructor() {
+    super('NO_BUS', FRESH_NO_BUS);
+  }
+}
+
+export class DataDirBusTailSource implements TailSource {
+  private current: { key: string; tail: BusTailSource } | null = null;
+
+  constructor(private readonly opts: DataDirBusTailSourceOptions) {}
+
+  async readTail(table: QueryTable, committed: CommittedOffsets): Promise<TailRecords> {
+    const endpoints = (this.opts.findBroker ?? findRunningBroker)(this.opts.dataDir);
+    if (endpoints === null) {
+      await this.drop();
+      throw new NoBusRunningError();
+    }
+    const key = `${endpoints.brokers.join(',')} ${endpoints.registryUrl}`;
+    if (this.current?.key !== key) {
+      await this.drop();
+      this.current = { key, tail: new BusTailSource({ endpoints, logger: this.opts.logger, reuseMs: this.opts.reuseMs }) };
+    }
+    return this.current.tail.readTail(table, committed);
+  }
+
+  private async drop(): Promise<void> {
+    const old = this.current;
+    this.current = null;
+    await old?.tail.close();
+  }
+
+  close(): Promise<void> {
+    return this.drop();
+  }
+}
