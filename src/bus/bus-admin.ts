@@ -49,7 +49,12 @@ export class BusAdmin {
   }
 
   async createTopics(topics: Array<{ topic: string; partitions?: number }>): Promise<boolean> {
-    return this.admin.createTopics({ topics: topics.map((t) => ({ topic: t.topic, numPartitions: t.partitions ?? -1 })), waitForLeaders: true });
+    // Only the missing ones: kafkajs logs a CreateTopics response that reports existing
+    // topics as an ERROR before it treats them as fine (a second load would show one).
+    const existing = new Set(await this.admin.listTopics());
+    const missing = topics.filter((t) => !existing.has(t.topic));
+    if (missing.length === 0) return false;
+    return this.admin.createTopics({ topics: missing.map((t) => ({ topic: t.topic, numPartitions: t.partitions ?? -1 })), waitForLeaders: true });
   }
 
   async deleteTopics(topics: string[]): Promise<void> {

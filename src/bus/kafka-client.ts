@@ -18,6 +18,15 @@ import type { Logger } from '../log/logger.js';
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
 
+/**
+ * kafkajs warns on every idempotent producer whose retries are bounded. Ours are, on
+ * purpose (the retry policy below): a send that still fails is handed back to its caller,
+ * which keeps the records and sends them again with the same producer, so the broker's
+ * sequence check still drops duplicates, and the consumer dedupes by record id on top.
+ * The warning would appear on every run without saying anything actionable: logged at debug.
+ */
+const BOUNDED_RETRIES_WARNING = 'Limiting retries for the idempotent producer may invalidate EoS guarantees';
+
 export function createKafka(brokers: string[], logger: Logger, clientId = 'k2'): Kafka {
   const log = logger.child({ component: 'kafkajs' });
   return new Kafka({
@@ -33,7 +42,7 @@ export function createKafka(brokers: string[], logger: Logger, clientId = 'k2'):
         const { message, ...fields } = entry;
         const f = { ...fields, timestamp: undefined, logger: undefined };
         if (level === logLevel.ERROR) log.error(message, f);
-        else if (level === logLevel.WARN) log.warn(message, f);
+        else if (level === logLevel.WARN && message !== BOUNDED_RETRIES_WARNING) log.warn(message, f);
         else log.debug(message, f);
       },
   });

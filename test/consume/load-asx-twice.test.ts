@@ -31,6 +31,9 @@ describe('k2 load asx (embedded) into Iceberg', () => {
 
     const second = await runK2(['--data-dir', dir.path, '--log-level', 'warn', 'load', 'asx', TRADES, QUOTES, '--json']);
     expect(second.code, second.stderr).toBe(0);
+    // nothing went wrong, so nothing is logged at --log-level warn (existing topics are not an error)
+    expect(second.stderr).toBe('');
+    expect(first.stderr).toBe('');
     const b = JSON.parse(second.stdout) as LoadJson;
     expect(b.rows_valid).toBe(781);
     expect(b.iceberg).toEqual({ trades_v2: 0, quotes_v2: 0, duplicates_dropped: 781 });
