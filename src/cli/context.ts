@@ -3,6 +3,7 @@
  * Commands read globals lazily, after commander has parsed the flags.
  */
 import type { Command } from 'commander';
+import { resolveRegistryUrl } from '../bus/endpoints.js';
 import { resolveGlobalOptions, type GlobalOptions, type RawGlobalOptions } from '../config/global-options.js';
 import { createLogger, type Logger } from '../log/logger.js';
 
@@ -17,6 +18,8 @@ export function commandContext(cmd: Command): CommandContext {
   while (root.parent) root = root.parent;
   const raw = root.opts<RawGlobalOptions>();
   const globals = resolveGlobalOptions(raw);
+  // The registry URL is used only with --brokers, but a bad one is reported either way.
+  if (cmd.options.some((o) => o.long === '--registry')) resolveRegistryUrl(cmd.opts<{ registry?: string }>().registry);
   const logger = createLogger({ level: globals.logLevel, json: globals.json });
   return { globals, logger };
 }

@@ -8,7 +8,7 @@ import type { GlobalOptions } from '../config/global-options.js';
 import type { BusEndpoints } from '../bus/endpoints.js';
 import type { BackgroundConsumerConfig } from '../consume/background-consumer-protocol.js';
 import type { Catalog } from '../iceberg/catalog/catalog.js';
-import { openCatalog } from '../iceberg/catalog/open-catalog.js';
+import { openConfiguredCatalog } from '../iceberg/catalog/open-catalog.js';
 
 export function addCatalogOption(cmd: Command): Command {
   return cmd.option('--catalog <spec>', 'Iceberg catalog: "filesystem" (default, under <data-dir>/warehouse) or postgres://user@host:port/db (env K2_CATALOG)');
@@ -24,7 +24,7 @@ export function warehouseDir(globals: GlobalOptions): string {
 
 /** Opens the catalog named by --catalog, else K2_CATALOG, else the filesystem catalog in the data dir. */
 export function catalogFromOptions(globals: GlobalOptions, flag: string | undefined, env: NodeJS.ProcessEnv = process.env): Catalog {
-  return openCatalog(flag ?? env.K2_CATALOG, warehouseDir(globals));
+  return openConfiguredCatalog(flag, warehouseDir(globals), env);
 }
 
 /**

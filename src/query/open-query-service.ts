@@ -12,7 +12,7 @@
 import { join } from 'node:path';
 import { resolveRegistryUrl } from '../bus/endpoints.js';
 import type { GlobalOptions } from '../config/global-options.js';
-import { openCatalog } from '../iceberg/catalog/open-catalog.js';
+import { openConfiguredCatalog } from '../iceberg/catalog/open-catalog.js';
 import type { Logger } from '../log/logger.js';
 import { BusTailSource } from './bus-tail-source.js';
 import { DataDirBusTailSource } from './data-dir-bus-tail-source.js';
@@ -45,7 +45,7 @@ export interface OpenedQueryService {
 }
 
 export function openQueryService(o: OpenQueryServiceOptions): OpenedQueryService {
-  const catalog = openCatalog(o.catalog ?? process.env.K2_CATALOG, join(o.globals.dataDir, 'warehouse'));
+  const catalog = openConfiguredCatalog(o.catalog, join(o.globals.dataDir, 'warehouse'));
   const files = new IcebergDataFileSource(catalog, { metadataMaxAgeMs: o.metadataMaxAgeMs });
   let tail: TailSource | null = null;
   if (o.fresh && o.globals.brokers !== null) {

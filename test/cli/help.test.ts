@@ -23,4 +23,19 @@ describe('k2 CLI', () => {
     expect(r.stderr).toContain('K2_BROKERS');
     expect(r.stderr).toContain('host:port');
   });
+
+  it('a bad catalog or registry is blamed on where it came from, flag or variable, even when embedded', async () => {
+    const cases: Array<[string[], Record<string, string>, string]> = [
+      [['query', 'symbols'], { K2_CATALOG: 'bogus' }, 'invalid K2_CATALOG: "bogus"'],
+      [['query', 'symbols', '--catalog', 'bogus'], { K2_CATALOG: 'filesystem' }, 'invalid --catalog: "bogus"'],
+      // the registry is only used with --brokers, but a bad value is still reported
+      [['query', 'symbols', '--registry', 'notaurl'], {}, 'invalid --registry: "notaurl"'],
+      [['query', 'symbols'], { K2_REGISTRY_URL: 'notaurl' }, 'invalid K2_REGISTRY_URL: "notaurl"'],
+    ];
+    for (const [args, env, message] of cases) {
+      const r = await runK2(args, { env });
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toContain(message);
+    }
+  });
 });

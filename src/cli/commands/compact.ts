@@ -8,7 +8,7 @@
  */
 import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { openCatalog } from '../../iceberg/catalog/open-catalog.js';
+import { openConfiguredCatalog } from '../../iceberg/catalog/open-catalog.js';
 import { compactTable } from '../../iceberg/compaction.js';
 import { expireSnapshots } from '../../iceberg/expire-snapshots.js';
 import { parseCutoff, parseSize } from '../../iceberg/maintenance-options.js';
@@ -48,7 +48,7 @@ export function registerCompact(program: Command): void {
       const { globals, logger } = commandContext(cmd);
       const target = parseSize(flags.targetFileSize);
       const cutoff = flags.expireOlderThan === undefined ? undefined : parseCutoff(flags.expireOlderThan, Date.now());
-      const catalog = openCatalog(flags.catalog ?? process.env.K2_CATALOG, join(globals.dataDir, 'warehouse'));
+      const catalog = openConfiguredCatalog(flags.catalog, join(globals.dataDir, 'warehouse'));
       const rows: Row[] = [];
       try {
         for (const name of flags.table === undefined ? TABLE_NAMES : [flags.table]) {

@@ -10,7 +10,7 @@ import type { Logger } from '../../log/logger.js';
 import { parseScaled } from '../../model/decimal.js';
 import { isoToMicros, nowMicros } from '../../model/time.js';
 import type { Micros } from '../../model/trade.js';
-import { openCatalog } from '../../iceberg/catalog/open-catalog.js';
+import { openConfiguredCatalog } from '../../iceberg/catalog/open-catalog.js';
 import { openQueryService, type OpenedQueryService } from '../../query/open-query-service.js';
 import { barsQuerySchema, parseQuery } from '../../query/query-params.js';
 import { join } from 'node:path';
@@ -31,7 +31,7 @@ const FRESHNESS_SAMPLES = 200;
 const CATCH_UP_ON_STOP_MS = 10_000;
 
 export async function startLakePart(opts: LakePartOptions): Promise<LakePart> {
-  const catalog = openCatalog(opts.catalog ?? process.env.K2_CATALOG, join(opts.globals.dataDir, 'warehouse'));
+  const catalog = openConfiguredCatalog(opts.catalog, join(opts.globals.dataDir, 'warehouse'));
   const rowsAtStart = (await currentRows(opts, 'trades_v2')) + (await currentRows(opts, 'quotes_v2'));
   let committedRows = 0n;
   let lastCommitAt: Micros | null = null;

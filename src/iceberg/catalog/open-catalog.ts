@@ -10,7 +10,8 @@ import type { Catalog } from './catalog.js';
 import { FilesystemCatalog } from './filesystem-catalog.js';
 import { PostgresCatalog } from './postgres-catalog.js';
 
-export function openCatalog(spec: string | undefined, warehouseDir: string): Catalog {
+/** `source` names where `spec` came from in the error for a bad value. */
+export function openCatalog(spec: string | undefined, warehouseDir: string, source = '--catalog'): Catalog {
   const s = spec?.trim();
   if (s === undefined || s === '' || s === 'fs' || s === 'filesystem') return new FilesystemCatalog(warehouseDir);
   if (/^postgres(ql)?:\/\//.test(s)) {
@@ -19,7 +20,10 @@ export function openCatalog(spec: string | undefined, warehouseDir: string): Cat
     url.searchParams.delete('catalog_name');
     return new PostgresCatalog({ connectionString: url.toString(), warehouseDir, catalogName });
   }
-  throw new ConfigError(`invalid --catalog ${JSON.stringify(spec)}; expected "filesystem" or a postgres://user@host:port/db URL`, {
-    source: '--catalog',
-  });
+  throw new ConfigError(`invalid ${source}: ${JSON.stringify(spec)}; expected "filesystem" or a postgres://user@host:port/db URL`, { source });
+}
+
+/** The catalog the --catalog flag names, else K2_CATALOG, else the filesystem catalog in `warehouseDir`. */
+export function openConfiguredCatalog(flag: string | undefined, warehouseDir: string, env: NodeJS.ProcessEnv = process.env): Catalog {
+  return flag !== undefined ? openCatalog(flag, warehouseDir, '--catalog') : openCatalog(env.K2_CATALOG, warehouseDir, 'K2_CATALOG');
 }
