@@ -42,7 +42,9 @@ export class CommittedIdIndex {
   /** Ensures the slices are loaded; call before `has` for a batch. */
   async prepare(slices: Iterable<IdSlice>): Promise<void> {
     const missing: IdSlice[] = [];
+    let batchSlices = 0;
     for (const s of slices) {
+      batchSlices++;
       const key = sliceKey(s);
       const existing = this.slices.get(key);
       if (existing !== undefined) {
@@ -54,7 +56,9 @@ export class CommittedIdIndex {
     if (missing.length === 0) return;
     const loaded = await this.loader(missing);
     missing.forEach((s, i) => this.slices.set(sliceKey(s), CompactIdSet.from(loaded[i] ?? [])));
-    while (this.slices.size > this.maxSlices) {
+    // The batch's own slices are the most recent entries: evict only older ones, even when
+    // a batch spans more slices than the bound (a multi-year file has a slice per day).
+    while (this.slices.size > Math.max(this.maxSlices, batchSlices)) {
       const oldest = this.slices.keys().next().value as string;
       this.slices.delete(oldest);
     }
