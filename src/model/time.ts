@@ -56,3 +56,18 @@ export function isoToMicros(text: string, field = 'timestamp'): Micros {
   }
   return us;
 }
+
+/**
+ * The last epoch millisecond whose microseconds a v2 timestamp holds exactly (2^53 - 1 micros,
+ * in the year 2255). Sources reject later times as invalid input instead of failing to encode them.
+ */
+export const MAX_TIMESTAMP_MILLIS = Math.floor(Number.MAX_SAFE_INTEGER / 1000);
+
+/** The v2 timestamp range in micros: 1827-06-13 (-2^52) to 2255-06-05 (2^53 - 1). */
+export const MIN_TIMESTAMP_MICROS = -(2n ** 52n);
+export const MAX_TIMESTAMP_MICROS = 2n ** 53n - 1n;
+
+/** Whether a v2 timestamp can hold `us` exactly. */
+export function inTimestampRange(us: Micros): boolean {
+  return us >= MIN_TIMESTAMP_MICROS && us <= MAX_TIMESTAMP_MICROS;
+}

@@ -68,7 +68,8 @@ describe('Australia/Sydney local time to UTC', () => {
   });
 
   it('rejects bad dates with the Date field named', () => {
-    for (const d of ['02/30/2014', '13/01/2014', '00/10/2014', '2014-03-10', '', '3/10/14', '03-10-2014']) {
+    // 2300: a real date, but past the v2 timestamps (June 2255); it must be a rejected row, not a failed encode
+    for (const d of ['02/30/2014', '13/01/2014', '00/10/2014', '2014-03-10', '', '3/10/14', '03-10-2014', '03/10/2300', '01/01/2255']) {
       let err: unknown;
       try {
         clock.day(d);
@@ -80,6 +81,7 @@ describe('Australia/Sydney local time to UTC', () => {
       expect((err as AsxRowError).message).toMatch(/bad date/);
     }
     expect(clock.day('2/29/2016').ymd).toBe(20160229);
+    expect(clock.day('12/31/2254').ymd).toBe(22541231);
   });
 
   it('parses times to the microsecond and rejects bad ones', () => {

@@ -67,6 +67,9 @@ function decimal(): string {
 }
 const SYMBOLS = ['BTCUSDT', 'ETHBTC', 'BNBBTC', 'FDUSDUSDT', 'BTCTRY', 'SOLFDUSD', 'A1B2C3D4E5F6G7H8USDT', 'XYZ', 'ABCXYZ'];
 const uint = (): number => pick([0, 1, 7, rnd(1_000_000), 1_718_035_200_000 + rnd(10 ** 6), 999_999_999_999_999, 2 ** 53 - 1]);
+/** Event and trade times: like uint, with the v2 bound (9_007_199_254_740 ms, June 2255) and, rarely, just past it. */
+const millis = (): number =>
+  pick([0, 1, 7, rnd(1_000_000), 1_718_035_200_000 + rnd(10 ** 6), 1_718_035_200_000 + rnd(10 ** 6), 9_007_199_254_740, rnd(10) === 0 ? 9_007_199_254_741 : 1_718_035_200_000]);
 
 function shuffled<T>(xs: T[]): T[] {
   const out = [...xs];
@@ -80,11 +83,11 @@ function shuffled<T>(xs: T[]): T[] {
 function randomPayload(channel: 'trade' | 'aggTrade' | 'bookTicker', symbol: string): Record<string, unknown> {
   let fields: [string, unknown][];
   if (channel === 'trade') {
-    fields = [['e', 'trade'], ['E', uint()], ['s', symbol], ['t', uint()], ['p', decimal()], ['q', decimal()], ['T', uint()], ['m', rnd(2) === 0]];
+    fields = [['e', 'trade'], ['E', millis()], ['s', symbol], ['t', uint()], ['p', decimal()], ['q', decimal()], ['T', millis()], ['m', rnd(2) === 0]];
     if (rnd(4) > 0) fields.push(['M', rnd(2) === 0]);
     if (rnd(3) === 0) fields.push(['b', uint()], ['a', uint()]);
   } else if (channel === 'aggTrade') {
-    fields = [['e', 'aggTrade'], ['E', uint()], ['s', symbol], ['a', uint()], ['p', decimal()], ['q', decimal()], ['f', uint()], ['l', uint()], ['T', uint()], ['m', rnd(2) === 0]];
+    fields = [['e', 'aggTrade'], ['E', millis()], ['s', symbol], ['a', uint()], ['p', decimal()], ['q', decimal()], ['f', uint()], ['l', uint()], ['T', millis()], ['m', rnd(2) === 0]];
     if (rnd(4) > 0) fields.push(['M', rnd(2) === 0]);
   } else {
     fields = [['u', uint()], ['s', symbol]];
@@ -93,7 +96,7 @@ function randomPayload(channel: 'trade' | 'aggTrade' | 'bookTicker', symbol: str
       if (r === 0) continue;
       fields.push([k, r === 1 ? null : rnd(5) === 0 ? '0.00000000' : decimal()]);
     }
-    if (rnd(3) === 0) fields.push(['e', 'bookTicker'], ['E', uint()], ['T', uint()]);
+    if (rnd(3) === 0) fields.push(['e', 'bookTicker'], ['E', millis()], ['T', millis()]);
   }
   if (rnd(5) === 0) fields.push([pick(['x', 'X', 'ignore', 'Z9']), pick([1, 'y', true, null])]);
   // Binance's own order most of the time, any order otherwise

@@ -192,10 +192,20 @@ describe('malformed and unknown payloads give typed errors', () => {
     ['stream/symbol mismatch', JSON.stringify({ stream: 'ethusdt@trade', data: baseTrade }), 'invalid_frame'],
     ['aggTrade missing f', JSON.stringify({ stream: 'btcusdt@aggTrade', data: { e: 'aggTrade', E: 1, s: 'BTCUSDT', a: 1, p: '1', q: '1', l: 1, T: 1, m: true } }), 'invalid_payload'],
     ['bookTicker missing u', JSON.stringify({ stream: 'btcusdt@bookTicker', data: { s: 'BTCUSDT', b: '1', B: '1', a: '1', A: '1' } }), 'invalid_payload'],
+    // times past June 2255 are safe integers but beyond v2 microsecond timestamps: rejected, not a failed publish
+    ['trade time after 2255', JSON.stringify({ stream: 'btcusdt@trade', data: { ...baseTrade, T: 9_007_199_254_740_000 } }), 'invalid_payload'],
+    ['event time after 2255', JSON.stringify({ stream: 'btcusdt@trade', data: { ...baseTrade, E: 9_007_199_254_741 } }), 'invalid_payload'],
+    ['aggTrade time after 2255', JSON.stringify({ stream: 'btcusdt@aggTrade', data: { e: 'aggTrade', E: 1, s: 'BTCUSDT', a: 1, p: '1', q: '1', f: 1, l: 1, T: 9_007_199_254_741, m: true } }), 'invalid_payload'],
+    ['bookTicker time after 2255', JSON.stringify({ stream: 'btcusdt@bookTicker', data: { u: 1, s: 'BTCUSDT', b: '1', B: '1', a: '1', A: '1', T: 9_007_199_254_741 } }), 'invalid_payload'],
   ])('%s -> %s', (_name, text, type) => {
     const err = errorOf(text);
     expect(err).toBeInstanceOf(BinanceMessageError);
     expect(err.errorType).toBe(type);
+  });
+
+  it('accepts the last representable millisecond (2255-06-05)', () => {
+    const out = converter.convertText(JSON.stringify({ stream: 'btcusdt@trade', data: { ...baseTrade, T: 9_007_199_254_740, E: 9_007_199_254_740 } }));
+    expect(out.type).toBe('record');
   });
 
   it('names the offending field', () => {

@@ -11,7 +11,7 @@
 import type { TradeSide } from '../../model/enums.js';
 import { ValidationError } from '../../model/errors.js';
 import type { QuoteV2 } from '../../model/quote.js';
-import { isoToMicros } from '../../model/time.js';
+import { isoToMicros, inTimestampRange } from '../../model/time.js';
 import type { Micros, TradeV2 } from '../../model/trade.js';
 import { AsxRowError } from './asx-row-error.js';
 import { parseDecimalField } from './decimal-field.js';
@@ -74,6 +74,7 @@ class HeaderRowBase {
       if (err instanceof ValidationError) throw new AsxRowError(err.message, 'exchange_timestamp');
       throw err;
     }
+    if (!inTimestampRange(ts)) throw new AsxRowError(`exchange_timestamp out of the v2 range (1827-06-13 to 2255-06-05): ${this.field(fields, 'exchange_timestamp')}`, 'exchange_timestamp');
     const day = sydneyDayOfUtc(this.clock, ts);
     let ord = this.ordinals.get(symbol);
     if (ord === undefined) {

@@ -134,11 +134,14 @@ export class SydneyClock {
     if (month < 1 || month > 12 || dayOfMonth < 1 || dayOfMonth > daysInMonth(year, month) || year < 1900) {
       throw new AsxRowError(`bad date ${JSON.stringify(text)}: no such calendar date (MM/DD/YYYY)`, 'Date');
     }
+    if (year > LAST_YEAR) throw new AsxRowError(`bad date ${JSON.stringify(text)}: after ${LAST_YEAR}, beyond the v2 microsecond timestamps`, 'Date');
     return this.dayOf(year, month, dayOfMonth);
   }
 }
 
 const DATE_RE = /^(\d{1,2})\/(\d{1,2})\/(\d{4})$/;
+/** v2 timestamps end in June 2255 (MAX_TIMESTAMP_MICROS); later whole years are refused as dates. */
+const LAST_YEAR = 2254;
 
 function daysInMonth(year: number, month: number): number {
   return new Date(Date.UTC(year, month, 0)).getUTCDate();

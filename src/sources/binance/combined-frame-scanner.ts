@@ -20,6 +20,7 @@
  * explain it exactly as before. test/binance/combined-frame-scanner.test.ts checks
  * that both paths give the same outcome on random and mutated frames.
  */
+import { MAX_TIMESTAMP_MILLIS } from '../../model/time.js';
 import type { AggTradeEvent, BookTickerEvent, TradeEvent } from './schemas.js';
 
 export type ScannedChannel = 'trade' | 'aggTrade' | 'bookTicker';
@@ -137,7 +138,7 @@ export class CombinedFrameScanner {
           seen |= R_e;
           break;
         case K_E:
-          if ((n = this.uint()) < 0) return false;
+          if ((n = this.millis()) < 0) return false;
           ev.E = n;
           seen |= R_E;
           break;
@@ -162,7 +163,7 @@ export class CombinedFrameScanner {
           seen |= R_q;
           break;
         case K_T:
-          if ((n = this.uint()) < 0) return false;
+          if ((n = this.millis()) < 0) return false;
           ev.T = n;
           seen |= R_T;
           break;
@@ -206,7 +207,7 @@ export class CombinedFrameScanner {
           seen |= R_e;
           break;
         case K_E:
-          if ((n = this.uint()) < 0) return false;
+          if ((n = this.millis()) < 0) return false;
           ev.E = n;
           seen |= R_E;
           break;
@@ -241,7 +242,7 @@ export class CombinedFrameScanner {
           seen |= R_l;
           break;
         case K_T:
-          if ((n = this.uint()) < 0) return false;
+          if ((n = this.millis()) < 0) return false;
           ev.T = n;
           seen |= R_T;
           break;
@@ -309,11 +310,11 @@ export class CombinedFrameScanner {
           if (ev.A === undefined) return false;
           break;
         case K_E:
-          if ((n = this.uint()) < 0) return false;
+          if ((n = this.millis()) < 0) return false;
           ev.E = n;
           break;
         case K_T:
-          if ((n = this.uint()) < 0) return false;
+          if ((n = this.millis()) < 0) return false;
           ev.T = n;
           break;
         default:
@@ -444,6 +445,12 @@ export class CombinedFrameScanner {
     if (next !== COMMA && next !== CLOSE) return -1; // a fraction, an exponent, or garbage
     this.pos = i;
     return v;
+  }
+
+  /** A uint within the zod `millis` bound (MAX_TIMESTAMP_MILLIS), else -1. */
+  private millis(): number {
+    const n = this.uint();
+    return n > MAX_TIMESTAMP_MILLIS ? -1 : n;
   }
 
   /** 1 for true, 0 for false, -1 otherwise. */

@@ -7,11 +7,12 @@
  * rejected payload is explained by these schemas.
  */
 import { z } from 'zod';
+import { MAX_TIMESTAMP_MILLIS } from '../../model/time.js';
 
 /** A non-negative integer id that a JS number holds exactly. */
 const id = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 /** Epoch milliseconds. */
-const millis = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+const millis = z.number().int().nonnegative().max(MAX_TIMESTAMP_MILLIS, 'a time after the year 2255 (beyond the v2 microsecond timestamps)');
 /** Binance sends prices and quantities as decimal strings. */
 const decimalText = z.string().min(1).max(64);
 const symbol = z.string().regex(/^[A-Z0-9]{2,30}$/);

@@ -12,19 +12,19 @@ import { millisText, tradeTimeMicros } from './trade-time.js';
 import { BINANCE_EXCHANGE, type BinanceMapper, type MapContext } from '../mapper.js';
 import { splitSymbol } from '../quote-assets.js';
 import { aggTradeEventSchema, type AggTradeEvent } from '../schemas.js';
-import { isDecimalText, isSymbol, isUint, validateOrThrow } from './validate.js';
+import { isDecimalText, isSymbol, isMillis, isUint, validateOrThrow } from './validate.js';
 
 export function isAggTradeEvent(d: Record<string, unknown>): boolean {
   return (
     d.e === 'aggTrade' &&
-    isUint(d.E) &&
+    isMillis(d.E) &&
     isSymbol(d.s) &&
     isUint(d.a) &&
     isDecimalText(d.p) &&
     isDecimalText(d.q) &&
     isUint(d.f) &&
     isUint(d.l) &&
-    isUint(d.T) &&
+    isMillis(d.T) &&
     typeof d.m === 'boolean' &&
     (d.M === undefined || typeof d.M === 'boolean')
   );

@@ -16,7 +16,7 @@ import { BinanceMessageError } from '../errors.js';
 import { BINANCE_EXCHANGE, type BinanceMapper, type MapContext } from '../mapper.js';
 import { splitSymbol } from '../quote-assets.js';
 import { bookTickerEventSchema, type BookTickerEvent } from '../schemas.js';
-import { isDecimalText, isSymbol, isUint, validateOrThrow } from './validate.js';
+import { isDecimalText, isSymbol, isMillis, isUint, validateOrThrow } from './validate.js';
 
 const optDecimal = (v: unknown): boolean => v === undefined || v === null || isDecimalText(v);
 
@@ -29,8 +29,8 @@ export function isBookTickerEvent(d: Record<string, unknown>): boolean {
     optDecimal(d.B) &&
     optDecimal(d.a) &&
     optDecimal(d.A) &&
-    (d.E === undefined || isUint(d.E)) &&
-    (d.T === undefined || isUint(d.T))
+    (d.E === undefined || isMillis(d.E)) &&
+    (d.T === undefined || isMillis(d.T))
   );
 }
 

@@ -14,18 +14,18 @@ import { millisText, tradeTimeMicros } from './trade-time.js';
 import { BINANCE_EXCHANGE, type BinanceMapper, type MapContext } from '../mapper.js';
 import { splitSymbol } from '../quote-assets.js';
 import { tradeEventSchema, type TradeEvent } from '../schemas.js';
-import { isDecimalText, isSymbol, isUint, validateOrThrow } from './validate.js';
+import { isDecimalText, isSymbol, isMillis, isUint, validateOrThrow } from './validate.js';
 
 /** True when tradeEventSchema would accept `d` (kept in lock-step with the schema). */
 export function isTradeEvent(d: Record<string, unknown>): boolean {
   return (
     d.e === 'trade' &&
-    isUint(d.E) &&
+    isMillis(d.E) &&
     isSymbol(d.s) &&
     isUint(d.t) &&
     isDecimalText(d.p) &&
     isDecimalText(d.q) &&
-    isUint(d.T) &&
+    isMillis(d.T) &&
     typeof d.m === 'boolean' &&
     (d.M === undefined || typeof d.M === 'boolean') &&
     (d.b === undefined || isUint(d.b)) &&

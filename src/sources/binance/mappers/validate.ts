@@ -1,5 +1,6 @@
 /** Runs the zod contract on a payload the fast check refused, and explains why. */
 import type { z } from 'zod';
+import { MAX_TIMESTAMP_MILLIS } from '../../../model/time.js';
 import { BinanceMessageError } from '../errors.js';
 import { describeIssue } from '../schemas.js';
 
@@ -11,9 +12,14 @@ export function validateOrThrow<T>(schema: z.ZodType<T>, data: Record<string, un
   throw new BinanceMessageError('invalid_payload', `${channel} payload: ${field || '(root)'}: ${message}`, { channel, field, symbol });
 }
 
-/** Same predicate as the zod `id`/`millis` schemas. */
+/** Same predicate as the zod `id` schema. */
 export function isUint(v: unknown): v is number {
   return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+}
+
+/** Same predicate as the zod `millis` schema. */
+export function isMillis(v: unknown): v is number {
+  return isUint(v) && v <= MAX_TIMESTAMP_MILLIS;
 }
 
 /** Same predicate as the zod `decimalText` schema. */
