@@ -39,6 +39,7 @@ export class BusAdmin {
     try {
       await admin.connect();
     } catch (err) {
+      await admin.disconnect().catch(() => undefined); // or its sockets keep the process alive
       throw new BusError(`cannot connect to Kafka at ${endpoints.brokers.join(',')}: ${(err as Error).message}`, { brokers: endpoints.brokers.join(',') }, { cause: err });
     }
     return new BusAdmin(admin);

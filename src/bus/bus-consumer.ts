@@ -80,6 +80,7 @@ export class BusConsumer {
     try {
       await consumer.connect();
     } catch (err) {
+      await consumer.disconnect().catch(() => undefined); // or its sockets keep the process alive
       throw new BusError(`cannot connect to Kafka at ${endpoints.brokers.join(',')}: ${(err as Error).message}`, { brokers: endpoints.brokers.join(',') }, { cause: err });
     }
     return bus;

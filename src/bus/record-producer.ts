@@ -2,8 +2,8 @@
  * Publishes v2 records to Kafka through kafkajs: idempotent, acks=all, key =
  * symbol, values in the Confluent wire format after registering the v2 schema
  * under `{topic}-value`. Large sends are cut into produce requests of up to
- * `maxBatchRecords` records, each one request per call (kafkajs batches all
- * partitions of a request together).
+ * `maxBatchRecords` records and `maxBatchBytes` bytes (before compression), each one
+ * request per call (kafkajs batches all partitions of a request together).
  *
  *   RecordProducer.connect(endpoints: BusEndpoints, opts: RecordProducerOptions): Promise<RecordProducer>
  *   producer.send<K extends RecordKind>(topic: string, kind: K, records: readonly RecordOfKind[K][]): Promise<SendSummary>
@@ -38,8 +38,14 @@ export interface RecordProducerOptions {
   compression?: BusCompression;
   /** True when talking to k2's in-process broker (changes the compression default). */
   embedded?: boolean;
-  /** Records per produce request; default 2000. */
+  /** Records per produce request; default 20000 embedded, else 2000. */
   maxBatchRecords?: number;
+  /**
+   * Bytes (keys and values, before compression) per produce request; default 4 MiB embedded
+   * (its broker takes batches up to 8 MiB), else 900 KB (below Kafka's default 1 MB message.max.bytes).
+   * A single record larger than this still goes alone, and the broker decides.
+   */
+  maxBatchBytes?: number;
   registry?: SchemaRegistryClient;
   clientId?: string;
 }
@@ -66,6 +72,9 @@ interface PackedMessages extends PackedWire {
   keys: Buffer[];
 }
 
+/** A record's framing in a RecordBatch beyond its key and value (length, attributes, deltas, headers), at most. */
+const RECORD_OVERHEAD_BYTES = 24;
+
 export class RecordProducer {
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly keys = new Map<string, Buffer>();
@@ -77,6 +86,7 @@ export class RecordProducer {
     private readonly registry: SchemaRegistryClient,
     private readonly compression: CompressionTypes,
     private readonly maxBatchRecords: number,
+    private readonly maxBatchBytes: number,
     private readonly logger: Logger,
   ) {}
 
@@ -86,10 +96,19 @@ export class RecordProducer {
     try {
       await producer.connect();
     } catch (err) {
+      // kafkajs keeps its sockets (and the process) alive after a failed connect unless told to let go
+      await producer.disconnect().catch(() => undefined);
       throw new BusError(`cannot connect to Kafka at ${endpoints.brokers.join(',')}: ${(err as Error).message}`, { brokers: endpoints.brokers.join(',') }, { cause: err });
     }
     const compression = (opts.compression ?? (opts.embedded ? 'none' : 'gzip')) === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;
-    return new RecordProducer(producer, opts.registry ?? new SchemaRegistryClient(endpoints.registryUrl), compression, opts.maxBatchRecords ?? (opts.embedded ? 20000 : 2000), opts.logger);
+    return new RecordProducer(
+      producer,
+      opts.registry ?? new SchemaRegistryClient(endpoints.registryUrl),
+      compression,
+      opts.maxBatchRecords ?? (opts.embedded ? 20000 : 2000),
+      opts.maxBatchBytes ?? (opts.embedded ? 4 * 1024 * 1024 : 900_000),
+      opts.logger,
+    );
   }
 
   /**
@@ -170,10 +189,21 @@ export class RecordProducer {
   private async publishMessages(topic: string, kind: RecordKind, messages: readonly WireMessage[]): Promise<SendSummary> {
     if (messages.length === 0) return { records: 0, bytes: 0 };
     let bytes = 0;
-    for (let start = 0; start < messages.length; start += this.maxBatchRecords) {
-      const end = Math.min(messages.length, start + this.maxBatchRecords);
+    for (let start = 0; start < messages.length; ) {
+      // up to maxBatchRecords records and maxBatchBytes bytes, at least one record
+      let end = start;
+      let chunkBytes = 0;
+      const maxEnd = Math.min(messages.length, start + this.maxBatchRecords);
+      while (end < maxEnd) {
+        const m = messages[end]!;
+        const size = m.value.length + m.key.length + RECORD_OVERHEAD_BYTES;
+        if (end > start && chunkBytes + size > this.maxBatchBytes) break;
+        chunkBytes += size;
+        bytes += m.value.length;
+        end++;
+      }
       const chunk = start === 0 && end === messages.length ? (messages as WireMessage[]) : messages.slice(start, end);
-      for (const m of chunk) bytes += m.value.length;
+      start = end;
       try {
         await this.producer.send({ topic, acks: -1, compression: this.compression, messages: chunk });
       } catch (err) {

@@ -201,15 +201,28 @@ export class IcebergConsumer {
 
   static async start(opts: IcebergConsumerOptions): Promise<IcebergConsumer> {
     const t0 = performance.now();
-    const [admin, idLoader, trades, quotes] = await Promise.all([
+    const parts = await Promise.allSettled([
       BusAdmin.connect(opts.endpoints, opts.logger),
       CommittedIdLoader.create(opts.catalog),
       openTradesWriter(opts.catalog),
       openQuotesWriter(opts.catalog),
-    ]);
+    ] as const);
+    const [admin, idLoader, trades, quotes] = parts;
+    if (admin.status === 'rejected' || idLoader.status === 'rejected' || trades.status === 'rejected' || quotes.status === 'rejected') {
+      // close what did open: a connected kafkajs client or a DuckDB instance keeps the process alive
+      if (admin.status === 'fulfilled') await admin.value.close().catch(() => undefined);
+      if (idLoader.status === 'fulfilled') idLoader.value.close();
+      for (const w of [trades, quotes]) if (w.status === 'fulfilled') await w.value.close().catch(() => undefined);
+      throw parts.find((p): p is PromiseRejectedResult => p.status === 'rejected')!.reason;
+    }
     const t1 = performance.now();
-    const c = new IcebergConsumer(opts, admin, idLoader, trades, quotes);
-    await c.connectConsumer();
+    const c = new IcebergConsumer(opts, admin.value, idLoader.value, trades.value, quotes.value);
+    try {
+      await c.connectConsumer();
+    } catch (err) {
+      await c.closeResources();
+      throw err;
+    }
     c.log.debug('consumer started', { init_ms: Math.round(t1 - t0), join_ms: Math.round(performance.now() - t1) });
     c.timer = setInterval(() => c.flushDue(), Math.max(20, Math.floor(c.maxDelayMs / 4)));
     return c;
@@ -654,11 +667,16 @@ export class IcebergConsumer {
     if (this.fatal === null) await this.flushAll().catch((err: unknown) => (flushError = err));
     this.stopped = true;
     await this.consumer?.disconnect().catch((err: unknown) => this.log.warn('consumer disconnect failed', { error: errorMessage(err) }));
+    await this.closeResources();
+    if (flushError !== null) throw flushError;
+    return this.getSummary();
+  }
+
+  /** Closes the admin client, the writers, the id loader and the dead-letter file. */
+  private async closeResources(): Promise<void> {
     await this.admin.close().catch(() => undefined);
     await Promise.all(Object.values(this.tables).map((t) => t.writer.close()));
     this.idLoader.close();
     this.dlq.close();
-    if (flushError !== null) throw flushError;
-    return this.getSummary();
   }
 }

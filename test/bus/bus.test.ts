@@ -117,6 +117,20 @@ describe('publish path', () => {
     const got = await Promise.all(tails.flatMap((t) => t.messages).map((m) => decoder.decode('trades', m.value)));
     expect(got).toEqual(batch);
   });
+
+  it('cuts sends by bytes as well as records: 12 MB of wide records pass the 8 MiB broker limit', async () => {
+    const producer = await RecordProducer.connect(bus.endpoints, { logger: silentLogger, embedded: true });
+    // 40 valid trades of ~300 KB each (a long vendor_data value), one send: 12 MB, under the 20000-record cut
+    const wide = sampleTrades(40, ['WIDE']).map((t, i) => ({ ...t, vendor_data: { ...(t.vendor_data ?? {}), buyer_id: `${i}:`.padEnd(300_000, 'x') } }));
+    const summary = await producer.send('market.equities.trades.wide', 'trades', wide);
+    await producer.close();
+    expect(summary.records).toBe(40);
+    const tails = await readTopicTail(bus.endpoints, { topic: 'market.equities.trades.wide', logger: silentLogger });
+    const decoder = new RecordDecoder(new SchemaRegistryClient(bus.endpoints.registryUrl));
+    const got = await Promise.all(tails.flatMap((t) => t.messages).map((m) => decoder.decode('trades', m.value)));
+    expect(got.length).toBe(40);
+    expect(new Set(got.map((t) => t.vendor_data?.buyer_id?.split(':')[0])).size).toBe(40);
+  });
 });
 
 describe('RecordDecoder', () => {

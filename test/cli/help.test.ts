@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { tempDir } from '../support/tmp.js';
 import { runK2 } from '../support/cli.js';
 
 describe('k2 CLI', () => {
@@ -36,6 +37,22 @@ describe('k2 CLI', () => {
       const r = await runK2(args, { env });
       expect(r.code, r.stderr).toBe(2);
       expect(r.stderr).toContain(message);
+    }
+  });
+
+  it('k2 consume with a busy --metrics-port is a usage error and exits (it used to hang)', async () => {
+    const { createServer } = await import('node:net');
+    const busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', () => resolve()));
+    const port = (busy.address() as { port: number }).port;
+    const dir = tempDir();
+    try {
+      const r = await runK2(['--data-dir', dir.path, 'consume', '--once', '--metrics-port', String(port)], { timeoutMs: 60_000 });
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toContain(`cannot serve metrics on --metrics-port ${port}`);
+    } finally {
+      busy.close();
+      dir.cleanup();
     }
   });
 });

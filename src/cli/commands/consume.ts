@@ -4,11 +4,12 @@
  */
 import type { Command } from 'commander';
 import { z } from 'zod';
+import { ConfigError, errorMessage } from '../../model/errors.js';
 import { parseSetting } from '../../config/global-options.js';
 import { startBus } from '../../bus/index.js';
 import { DEFAULT_GROUP_ID, IcebergConsumer } from '../../consume/iceberg-consumer.js';
 import { createMetricsRegistry } from '../../metrics/registry.js';
-import { startMetricsServer } from '../../metrics/metrics-server.js';
+import { startMetricsServer, type MetricsServer } from '../../metrics/metrics-server.js';
 import { commandContext } from '../context.js';
 import { addCatalogOption, addRegistryOption, catalogFromOptions } from '../shared-options.js';
 import { formatRows, toJson } from '../output.js';
@@ -43,8 +44,21 @@ export function registerConsume(program: Command): void {
       flags.metricsPort === undefined ? undefined : parseSetting(z.coerce.number().int().min(0).max(65535), flags.metricsPort, '--metrics-port', 'a TCP port');
     const catalog = catalogFromOptions(globals, flags.catalog);
     const metricsRegistry = createMetricsRegistry({ defaultMetrics: true });
-    const bus = await startBus({ globals, registryUrl: flags.registry, logger });
-    const metricsServer = metricsPort === undefined ? null : await startMetricsServer(metricsRegistry, metricsPort);
+    // the metrics port first: a busy port is a usage error, reported before anything else starts
+    let metricsServer: MetricsServer | null = null;
+    if (metricsPort !== undefined) {
+      try {
+        metricsServer = await startMetricsServer(metricsRegistry, metricsPort);
+      } catch (err) {
+        await catalog.close();
+        throw new ConfigError(`cannot serve metrics on --metrics-port ${metricsPort}: ${errorMessage(err)}`, { source: '--metrics-port' });
+      }
+    }
+    const bus = await startBus({ globals, registryUrl: flags.registry, logger }).catch(async (err: unknown) => {
+      await metricsServer?.close();
+      await catalog.close();
+      throw err;
+    });
     try {
       const consumer = await IcebergConsumer.start({
         endpoints: bus.endpoints,
