@@ -5,6 +5,7 @@
  * owner gets BrokerLockedError, or (startBus) connects to that owner's endpoints.
  */
 import { closeSync, existsSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { K2Error } from '../model/errors.js';
@@ -15,9 +16,17 @@ export interface LockInfo {
   kafka: string;
   /** Schema registry URL, once it is running. */
   registry: string | null;
+  /**
+   * Random per lock: tells this process's own locks from a dead process's lock that happens to
+   * carry the same pid (pid reuse, e.g. pid 1 or 2 again after a container restart).
+   */
+  token?: string;
 }
 
-const LockFile = z.object({ pid: z.number().int(), kafka: z.string(), registry: z.string().nullable() });
+/** Tokens of the locks this process holds. */
+const HELD = new Set<string>();
+
+const LockFile = z.object({ pid: z.number().int(), kafka: z.string(), registry: z.string().nullable(), token: z.string().optional() });
 
 export class BrokerLockedError extends K2Error {
   constructor(readonly owner: LockInfo, dir: string) {
@@ -34,7 +43,6 @@ export function lockPath(brokerDir: string): string {
 }
 
 function alive(pid: number): boolean {
-  if (pid === process.pid) return true;
   try {
     process.kill(pid, 0);
     return true;
@@ -49,6 +57,8 @@ export function readLiveLock(brokerDir: string): LockInfo | null {
   if (!existsSync(path)) return null;
   try {
     const info = LockFile.parse(JSON.parse(readFileSync(path, 'utf8')));
+    // our own pid: live only if this process took that lock (else a dead process had our pid)
+    if (info.pid === process.pid) return info.token !== undefined && HELD.has(info.token) ? info : null;
     return alive(info.pid) ? info : null;
   } catch {
     return null;
@@ -62,12 +72,13 @@ export class DataDirLock {
 
   static acquire(brokerDir: string, kafka: string): DataDirLock {
     const path = lockPath(brokerDir);
-    const info: LockInfo = { pid: process.pid, kafka, registry: null };
+    const info: LockInfo = { pid: process.pid, kafka, registry: null, token: randomUUID() };
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
         const fd = openSync(path, 'wx');
         writeSync(fd, JSON.stringify(info));
         closeSync(fd);
+        HELD.add(info.token!);
         return new DataDirLock(path, info);
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
@@ -99,6 +110,7 @@ export class DataDirLock {
   release(): void {
     if (this.released) return;
     this.released = true;
+    HELD.delete(this.info.token!);
     try {
       unlinkSync(this.path);
     } catch {

@@ -223,6 +223,26 @@ describe('one broker per data dir', () => {
     const { BrokerLockedError, readLiveLock } = await import('../../src/broker/data-dir-lock.js');
     await expect(EmbeddedBroker.start({ dataDir: dir.path, port: 0, logger: silentLogger })).rejects.toBeInstanceOf(BrokerLockedError);
     const lock = readLiveLock(`${dir.path}/broker`);
-    expect(lock).toEqual({ pid: process.pid, kafka: bus.endpoints.brokers[0], registry: bus.endpoints.registryUrl });
+    expect(lock).toMatchObject({ pid: process.pid, kafka: bus.endpoints.brokers[0], registry: bus.endpoints.registryUrl });
+  });
+
+  it('replaces a stale lock that carries the pid of this process (pid reuse after a container restart)', async () => {
+    const { DataDirLock, lockPath, readLiveLock } = await import('../../src/broker/data-dir-lock.js');
+    const { mkdirSync, writeFileSync } = await import('node:fs');
+    const other = tempDir('k2-lock-');
+    try {
+      const brokerDir = `${other.path}/broker`;
+      mkdirSync(brokerDir, { recursive: true });
+      // what a killed earlier incarnation with our pid left behind (old layout without a token, and with one)
+      for (const stale of [{ pid: process.pid, kafka: '127.0.0.1:1', registry: null }, { pid: process.pid, kafka: '127.0.0.1:1', registry: null, token: 'dead' }]) {
+        writeFileSync(lockPath(brokerDir), JSON.stringify(stale));
+        expect(readLiveLock(brokerDir)).toBeNull();
+        const lock = DataDirLock.acquire(brokerDir, '127.0.0.1:2');
+        expect(readLiveLock(brokerDir)).toMatchObject({ pid: process.pid, kafka: '127.0.0.1:2' });
+        lock.release();
+      }
+    } finally {
+      other.cleanup();
+    }
   });
 });
