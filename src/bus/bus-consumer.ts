@@ -21,7 +21,7 @@ import type { Logger } from '../log/logger.js';
 import { toBusMessage, type BusBatch, type TopicPartition, type TopicPartitionOffset } from './bus-message.js';
 import type { BusEndpoints } from './endpoints.js';
 import { BusError } from './errors.js';
-import { createKafka } from './kafka-client.js';
+import { RETRY_POLICY, createKafka } from './kafka-client.js';
 
 export interface BusConsumerOptions {
   groupId: string;
@@ -53,18 +53,26 @@ export class BusConsumer {
   /** Lowest offset to deliver per partition after a seek. */
   private readonly floors = new Map<string, bigint>();
 
-  private constructor(private readonly consumer: Consumer, private readonly opts: BusConsumerOptions) {}
+  private constructor(
+    private readonly consumer: Consumer,
+    private readonly opts: BusConsumerOptions,
+    private readonly markDisconnecting: () => void,
+  ) {}
 
   static async connect(endpoints: BusEndpoints, opts: BusConsumerOptions): Promise<BusConsumer> {
     const kafka = createKafka(endpoints.brokers, opts.logger, opts.clientId ?? 'k2-consumer');
+    // kafkajs restarts a crashed consumer forever; once we are disconnecting (say the broker went
+    // away before SIGINT), a restart would keep the process alive, so it stops there.
+    let disconnecting = false;
     const consumer = kafka.consumer({
+      retry: { ...RETRY_POLICY, restartOnFailure: async () => !disconnecting },
       groupId: opts.groupId,
       sessionTimeout: opts.sessionTimeoutMs ?? 30000,
       heartbeatInterval: opts.heartbeatIntervalMs ?? 3000,
       maxWaitTimeInMs: opts.maxWaitMs ?? 500,
       allowAutoTopicCreation: false,
     });
-    const bus = new BusConsumer(consumer, opts);
+    const bus = new BusConsumer(consumer, opts, () => (disconnecting = true));
     consumer.on(consumer.events.GROUP_JOIN, (e) => {
       const assignment: TopicPartition[] = [];
       for (const [topic, partitions] of Object.entries(e.payload.memberAssignment)) for (const partition of partitions) assignment.push({ topic, partition });
@@ -125,6 +133,7 @@ export class BusConsumer {
   }
 
   async disconnect(): Promise<void> {
+    this.markDisconnecting();
     await this.consumer.disconnect();
   }
 }

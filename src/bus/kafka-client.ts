@@ -27,6 +27,9 @@ process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
  */
 const BOUNDED_RETRIES_WARNING = 'Limiting retries for the idempotent producer may invalidate EoS guarantees';
 
+/** Retries of every kafkajs request: 100 ms doubling to 5 s, 8 times (~20 s), then the caller decides. */
+export const RETRY_POLICY = { initialRetryTime: 100, retries: 8, maxRetryTime: 5000 } as const;
+
 export function createKafka(brokers: string[], logger: Logger, clientId = 'k2'): Kafka {
   const log = logger.child({ component: 'kafkajs' });
   return new Kafka({
@@ -34,13 +37,15 @@ export function createKafka(brokers: string[], logger: Logger, clientId = 'k2'):
     brokers,
     connectionTimeout: 3000,
     requestTimeout: 30000,
-    retry: { initialRetryTime: 100, retries: 8, maxRetryTime: 5000 },
+    retry: RETRY_POLICY,
     logLevel: logLevel.WARN,
     logCreator:
       () =>
       ({ level, log: entry }: LogEntry) => {
+        // kafkajs attaches the stack of every connection error; an operator needs the message
+        // (and the broker it names), so stacks are left out of k2's log lines.
         const { message, ...fields } = entry;
-        const f = { ...fields, timestamp: undefined, logger: undefined };
+        const f = { ...fields, timestamp: undefined, logger: undefined, stack: undefined };
         if (level === logLevel.ERROR) log.error(message, f);
         else if (level === logLevel.WARN && message !== BOUNDED_RETRIES_WARNING) log.warn(message, f);
         else log.debug(message, f);

@@ -55,4 +55,16 @@ describe('k2 CLI', () => {
       dir.cleanup();
     }
   });
+
+  it('k2 consume --once against a broker that refuses connections fails, names it, exits, and prints no stack traces', async () => {
+    const dir = tempDir();
+    try {
+      const r = await runK2(['--data-dir', dir.path, '--brokers', '127.0.0.1:1', 'consume', '--once'], { timeoutMs: 120_000 });
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stderr).toContain('cannot connect to Kafka at 127.0.0.1:1');
+      expect(r.stderr).not.toMatch(/stack=|\n\s+at /);
+    } finally {
+      dir.cleanup();
+    }
+  }, 150_000);
 });
