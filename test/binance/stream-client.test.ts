@@ -220,6 +220,22 @@ describe('shutdown', () => {
   });
 });
 
+describe('frames for symbols not subscribed', () => {
+  it('are rejected to the dead-letter sink and counted, not stored', async () => {
+    const rejected: Array<{ text: string; type: string }> = [];
+    const { emu: e, client: c, sink, metrics } = await setup(['BTCUSDT'], { onRejected: (text, err) => rejected.push({ text, type: err.errorType }) });
+    e.emitTrades('BTCUSDT', 2);
+    const stranger = JSON.stringify({ stream: 'ethusdt@trade', data: { e: 'trade', E: 1718035200123, s: 'ETHUSDT', t: 9, p: '3500.1', q: '0.5', T: 1718035200121, m: false, M: true } });
+    e.sendRaw(stranger);
+    e.emitTrades('BTCUSDT', 1);
+    await waitFor(() => c.snapshot().messages === 3 && c.snapshot().errors === 1, 5_000, 'frames');
+    await waitFor(() => (sink as MemorySink).records.length === 3, 5_000, 'published');
+    expect((sink as MemorySink).records.every((r) => r.record.symbol === 'BTCUSDT')).toBe(true);
+    expect(rejected).toEqual([{ text: stranger, type: 'unsubscribed_symbol' }]);
+    expect(await metrics.registry.metrics()).toContain('k2_binance_message_errors_total{error_type="unsubscribed_symbol"} 1');
+  });
+});
+
 describe('metrics exposure', () => {
   it('serves every issue-6 metric name on /metrics', async () => {
     const { emu: e, metrics } = await setup(['BTCUSDT']);

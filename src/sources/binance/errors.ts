@@ -11,6 +11,7 @@ export const BINANCE_ERROR_TYPES = [
   'invalid_payload',
   'invalid_decimal',
   'unknown_quote_asset',
+  'unsubscribed_symbol',
 ] as const;
 export type BinanceErrorType = (typeof BINANCE_ERROR_TYPES)[number];
 

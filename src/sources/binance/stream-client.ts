@@ -28,7 +28,7 @@ import { ExponentialBackoff, type BackoffOptions } from '../../resilience/backof
 import { CircuitBreaker, type BreakerOptions, type BreakerState } from '../../resilience/circuit-breaker.js';
 import { sleep, systemClock, type Clock, type ClockTimer } from '../../resilience/clock.js';
 import { StaleWatchdog } from '../../resilience/stale-watchdog.js';
-import type { BinanceMessageError } from './errors.js';
+import { BinanceMessageError } from './errors.js';
 import { BinanceFrameConverter } from './frame-converter.js';
 import { newMessageId } from './message-id.js';
 import type { BinanceChannel } from './mapper.js';
@@ -402,11 +402,17 @@ export class BinanceStreamClient {
     else meta.watchdog.touch();
     const out = this.converter.convertText(text, this.now());
     if (out.type === 'record') {
-      this.stats.messages++;
       const symbol = out.tagged.record.symbol;
-      this.metrics.received(symbol, wallMs / 1000);
       const s = this.statsOf(symbol);
-      if (s !== undefined) s.messages++;
+      if (s === undefined) {
+        // well-formed, but not a symbol this stream asked for: not ours to store
+        const error = new BinanceMessageError('unsubscribed_symbol', `${out.channel} frame for ${symbol}, which this stream did not subscribe to`, { symbol, channel: out.channel });
+        this.rejectFrame(text, error);
+        return;
+      }
+      this.stats.messages++;
+      this.metrics.received(symbol, wallMs / 1000);
+      s.messages++;
       if (out.tagged.kind === 'trades') this.onTrade(out.channel as SequencedChannel, out.tagged.record);
       else if (out.tagged.kind === 'quotes') this.onQuote(out.tagged.record);
       if (this.options.maxMessages !== undefined && this.stats.messages >= this.options.maxMessages) {
@@ -418,14 +424,17 @@ export class BinanceStreamClient {
         this.logger.warn('serverShutdown received: opening a replacement connection', { connection: conn.id });
         this.replace('server_shutdown');
       }
-    } else {
-      this.stats.errors++;
-      this.metrics.messageErrors.labels(out.error.errorType).inc();
-      if (this.stats.errors <= 20 || this.stats.errors % 1000 === 0) {
-        this.logger.warn('rejected frame', { error_type: out.error.errorType, error: out.error.describe(), count: this.stats.errors });
-      }
-      this.options.onRejected?.(text, out.error);
+    } else this.rejectFrame(text, out.error);
+  }
+
+  /** Counts, logs (the first 20, then every 1000th) and hands a rejected frame to the dead-letter sink. */
+  private rejectFrame(text: string, error: BinanceMessageError): void {
+    this.stats.errors++;
+    this.metrics.messageErrors.labels(error.errorType).inc();
+    if (this.stats.errors <= 20 || this.stats.errors % 1000 === 0) {
+      this.logger.warn('rejected frame', { error_type: error.errorType, error: error.describe(), count: this.stats.errors });
     }
+    this.options.onRejected?.(text, error);
   }
 
   private onQuote(rec: QuoteV2): void {
