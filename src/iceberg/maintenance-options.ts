@@ -21,7 +21,11 @@ const DURATION_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_60
 export function parseCutoff(text: string, nowMs: number, flag = '--expire-older-than'): number {
   const t = text.trim();
   const m = DURATION_RE.exec(t);
-  if (m !== null) return nowMs - Number(m[1]) * DURATION_MS[m[2]!.toLowerCase()]!;
+  if (m !== null) {
+    const cutoff = nowMs - Number(m[1]) * DURATION_MS[m[2]!.toLowerCase()]!;
+    // a Date must be able to hold it (about 270,000 years back); longer ages are typos
+    if (Number.isFinite(cutoff) && !Number.isNaN(new Date(cutoff).getTime())) return cutoff;
+  }
   if (/^\d{4}-\d{2}-\d{2}/.test(t)) {
     const ms = Date.parse(/[zZ]|[+-]\d{2}:?\d{2}$/.test(t) || t.length === 10 ? t : `${t}Z`);
     if (!Number.isNaN(ms)) return ms;

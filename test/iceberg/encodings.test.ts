@@ -98,5 +98,8 @@ describe('k2 compact option values', () => {
     expect(parseCutoff('2024-01-02T00:00:00Z', 0)).toBe(Date.UTC(2024, 0, 2));
     expect(parseCutoff('2024-01-02', 0)).toBe(Date.UTC(2024, 0, 2));
     expect(() => parseCutoff('yesterday', 0)).toThrow(/--expire-older-than/);
+    // an age no Date can hold names the flag instead of failing later with "Invalid time value"
+    expect(() => parseCutoff('99999999999999999999999w', Date.now())).toThrow(/invalid --expire-older-than/);
+    expect(parseCutoff('1000w', 1_000_000_000_000)).toBe(1_000_000_000_000 - 1000 * 604_800_000);
   });
 });
