@@ -32,6 +32,9 @@ describe('k2 CLI', () => {
       // the registry is only used with --brokers, but a bad value is still reported
       [['query', 'symbols', '--registry', 'notaurl'], {}, 'invalid --registry: "notaurl"'],
       [['query', 'symbols'], { K2_REGISTRY_URL: 'notaurl' }, 'invalid K2_REGISTRY_URL: "notaurl"'],
+      // load and stream hand the catalog to their consumer worker: still checked before anything starts
+      [['load', 'asx', 'fixtures/asx/trades/3153.csv', '--catalog', 'foo://x'], {}, 'invalid --catalog: "foo://x"'],
+      [['stream', 'binance', '--symbols', 'BTCUSDT', '--url', 'ws://127.0.0.1:1'], { K2_CATALOG: 'foo://x' }, 'invalid K2_CATALOG: "foo://x"'],
     ];
     for (const [args, env, message] of cases) {
       const r = await runK2(args, { env });

@@ -33,6 +33,7 @@ import type { ConsumeSummary } from '../../consume/iceberg-consumer.js';
 import { ConsumeError } from '../../consume/errors.js';
 import { errorMessage } from '../../model/errors.js';
 import { formatTable, toJson, type Row } from '../output.js';
+import { checkConfiguredCatalog } from '../../iceberg/catalog/open-catalog.js';
 
 /** Files over this size get a progress bar on a TTY. */
 const PROGRESS_MIN_BYTES = 4 * 1024 * 1024;
@@ -239,6 +240,7 @@ async function loadAsx(files: string[], flags: LoadAsxFlags, cmd: Command): Prom
   const { globals, logger } = commandContext(cmd);
   const json = flags.json === true || globals.json;
   const batchSize = parseSetting(z.coerce.number().int().min(1).max(1_000_000), flags.batchSize, '--batch-size', 'an integer from 1 to 1000000');
+  checkConfiguredCatalog(flags.catalog); // opened later by the consumer worker: check it now, before publishing
   const plan = planAsxLoad(files, { reference: flags.reference, symbol: flags.symbol, sideQuotes: flags.sideQuotes });
   for (const f of plan.inputs) logger.debug('input', { file: f.path, format: f.format, symbol: f.identity?.symbol, bytes: f.bytes });
 

@@ -35,6 +35,7 @@ import { embeddedConsumerConfig } from '../shared-options.js';
 import { ConsumeError } from '../../consume/errors.js';
 import { commandContext } from '../context.js';
 import { formatTable, toJson, type Row } from '../output.js';
+import { checkConfiguredCatalog } from '../../iceberg/catalog/open-catalog.js';
 
 /** SIGINT/SIGTERM must end the process within this time. */
 const SHUTDOWN_DEADLINE_MS = 10_000;
@@ -237,6 +238,7 @@ export function parseStreamFlags(flags: StreamBinanceFlags): StreamSettings {
   const maxMessages = flags.maxMessages === undefined ? undefined : parseSetting(z.coerce.number().int().positive(), flags.maxMessages, '--max-messages', 'a positive integer');
   const staleAfterMs = parseSetting(positive, flags.staleAfter, '--stale-after', 'a positive number of seconds') * 1000;
   const bufferLimit = parseSetting(z.coerce.number().int().min(100), flags.bufferLimit, '--buffer-limit', 'an integer >= 100');
+  checkConfiguredCatalog(flags.catalog); // opened later by the consumer worker: check it now, before anything starts
   return { symbols, channels, urls, restUrl, metricsPort, durationMs, maxMessages, staleAfterMs, bufferLimit };
 }
 

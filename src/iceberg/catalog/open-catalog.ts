@@ -10,17 +10,27 @@ import type { Catalog } from './catalog.js';
 import { FilesystemCatalog } from './filesystem-catalog.js';
 import { PostgresCatalog } from './postgres-catalog.js';
 
+/** Which catalog a spec names; throws ConfigError naming `source` for anything else. */
+function catalogKind(spec: string | undefined, source: string): 'filesystem' | 'postgres' {
+  const s = spec?.trim();
+  if (s === undefined || s === '' || s === 'fs' || s === 'filesystem') return 'filesystem';
+  if (/^postgres(ql)?:\/\//.test(s) && URL.canParse(s)) return 'postgres';
+  throw new ConfigError(`invalid ${source}: ${JSON.stringify(spec)}; expected "filesystem" or a postgres://user@host:port/db URL`, { source });
+}
+
+/** Checks the --catalog flag, else K2_CATALOG, without opening anything (for commands that open it later, elsewhere). */
+export function checkConfiguredCatalog(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): void {
+  if (flag !== undefined) catalogKind(flag, '--catalog');
+  else catalogKind(env.K2_CATALOG, 'K2_CATALOG');
+}
+
 /** `source` names where `spec` came from in the error for a bad value. */
 export function openCatalog(spec: string | undefined, warehouseDir: string, source = '--catalog'): Catalog {
-  const s = spec?.trim();
-  if (s === undefined || s === '' || s === 'fs' || s === 'filesystem') return new FilesystemCatalog(warehouseDir);
-  if (/^postgres(ql)?:\/\//.test(s)) {
-    const url = new URL(s);
-    const catalogName = url.searchParams.get('catalog_name') ?? undefined;
-    url.searchParams.delete('catalog_name');
-    return new PostgresCatalog({ connectionString: url.toString(), warehouseDir, catalogName });
-  }
-  throw new ConfigError(`invalid ${source}: ${JSON.stringify(spec)}; expected "filesystem" or a postgres://user@host:port/db URL`, { source });
+  if (catalogKind(spec, source) === 'filesystem') return new FilesystemCatalog(warehouseDir);
+  const url = new URL(spec!.trim());
+  const catalogName = url.searchParams.get('catalog_name') ?? undefined;
+  url.searchParams.delete('catalog_name');
+  return new PostgresCatalog({ connectionString: url.toString(), warehouseDir, catalogName });
 }
 
 /** The catalog the --catalog flag names, else K2_CATALOG, else the filesystem catalog in `warehouseDir`. */
