@@ -52,6 +52,32 @@ describe('header CSVs (the older loader format)', () => {
       tmp.cleanup();
     }
   });
+
+  it('refuses a second row with a trade_id given earlier in the file (the tables would drop it silently), and times past 2255', async () => {
+    const tmp = tempDir();
+    try {
+      const f = writeText(
+        join(tmp.path, 'h.csv'),
+        [
+          'symbol,exchange_timestamp,price,quantity,side,sequence_number,trade_id',
+          'BHP,2026-01-10T10:30:00Z,45.50,1000,buy,1,T1',
+          'BHP,2026-01-10T10:30:01Z,46.50,2000,sell,2,T1', // same id, another trade
+          'CBA,2026-01-10T10:30:02Z,100,10,buy,3,T1', // same id, another symbol: a different key
+          'BHP,2300-01-10T10:30:03Z,45.50,1,buy,4,T2',
+          '',
+        ].join('\n'),
+      );
+      const { trades, rejected } = await readAll(f, 'header_trades', null);
+      expect(trades.map((t) => [t.symbol, t.trade_id])).toEqual([['BHP', 'T1'], ['CBA', 'T1']]);
+      expect(rejected.map((r) => [r.line, r.field])).toEqual([
+        [3, 'trade_id'],
+        [5, 'exchange_timestamp'],
+      ]);
+      expect(rejected[0]!.reason).toMatch(/duplicate trade_id "T1" for BHP/);
+    } finally {
+      tmp.cleanup();
+    }
+  });
 });
 
 describe('company id -> symbol', () => {

@@ -107,6 +107,9 @@ export class HeaderTradeConverter extends HeaderRowBase {
     super(columns, HEADER_TRADE_REQUIRED, clock, companyIdOfSymbol);
   }
 
+  /** Given trade ids seen in this file, by symbol. */
+  private readonly givenIds = new Set<string>();
+
   convert(fields: string[], ingestion: Micros): TradeV2 {
     const { symbol, ts, day, ordinal } = this.identity(fields);
     const price = parseDecimalField(this.field(fields, 'price'), 'price');
@@ -128,6 +131,13 @@ export class HeaderTradeConverter extends HeaderRowBase {
       vendor.side_method = 'source';
     }
     const givenId = this.field(fields, 'trade_id');
+    if (givenId !== '') {
+      // The tables keep one row per (exchange, symbol, trade_id): a second row with the same id
+      // would be dropped as a duplicate downstream, so it is refused here, with its line.
+      const key = `${symbol}\u0000${givenId}`;
+      if (this.givenIds.has(key)) throw new AsxRowError(`duplicate trade_id ${JSON.stringify(givenId)} for ${symbol}: an earlier row of this file has it`, 'trade_id');
+      this.givenIds.add(key);
+    }
     const tradeId = givenId !== '' ? givenId : `ASX-${symbol}-${day.ymdText}-${ordinal}`;
     return {
       message_id: givenId !== '' ? uuidV5(`ASX:trades:${symbol}:${givenId}`) : this.ids.get(`ASX-${symbol}-${day.ymdText}`).messageId(ordinal),
