@@ -3,7 +3,7 @@
  * CommitConflictError (exclusive create / compare-and-swap), and the writer's retry
  * re-applies the append onto the new base so nothing is lost.
  */
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Catalog } from '../../src/iceberg/catalog/catalog.js';
 import { FilesystemCatalog } from '../../src/iceberg/catalog/filesystem-catalog.js';
@@ -92,6 +92,10 @@ describe('filesystem catalog', () => {
     writeFileSync(hint, '1');
     expect((await c.loadTable({ namespace: 'market_data', name: 'trades_v2' }))!.metadataLocation).toMatch(/v3\.metadata\.json$/);
     writeFileSync(hint, 'garbage');
+    expect((await c.loadTable({ namespace: 'market_data', name: 'trades_v2' }))!.metadataLocation).toMatch(/v3\.metadata\.json$/);
+    // a stale hint and the version after it gone (deleted by hand): the newer versions are still found
+    writeFileSync(hint, '1');
+    rmSync(`${wh}/market_data/trades_v2/metadata/v2.metadata.json`);
     expect((await c.loadTable({ namespace: 'market_data', name: 'trades_v2' }))!.metadataLocation).toMatch(/v3\.metadata\.json$/);
     expect(await c.listTables('market_data')).toEqual(['trades_v2']);
     expect(await c.loadTable({ namespace: 'market_data', name: 'quotes_v2' })).toBeNull();

@@ -59,8 +59,14 @@ export class FilesystemCatalog implements Catalog {
       }
       if (version === null) return null;
     }
-    while (existsSync(join(dir, `v${version + 1}.metadata.json`))) version++;
-    return version;
+    // Newer versions than the hint: each commit creates v{N+1} exclusively, so they are found by
+    // probing. One missing file (deleted by hand, or a torn copy) must not hide the versions
+    // after it, so a gap of one is probed across too.
+    for (;;) {
+      if (existsSync(join(dir, `v${version + 1}.metadata.json`))) version++;
+      else if (existsSync(join(dir, `v${version + 2}.metadata.json`))) version += 2;
+      else return version;
+    }
   }
 
   async loadTable(id: TableIdentifier): Promise<LoadedTable | null> {
