@@ -51,7 +51,11 @@ export function isoToMicros(text: string, field = 'timestamp'): Micros {
   if (tz !== 'Z') {
     const sign = tz.startsWith('-') ? -1n : 1n;
     const digits = tz.slice(1).replace(':', '');
-    const offMin = BigInt(Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2, 4)));
+    const offHours = Number(digits.slice(0, 2));
+    const offMinutes = Number(digits.slice(2, 4) || '0');
+    // RFC 3339: an offset's hour is 00-23 and its minute 00-59
+    if (offHours > 23 || offMinutes > 59) throw new ValidationError(`invalid UTC offset ${tz}: ${JSON.stringify(text)}`, { field, value: text });
+    const offMin = BigInt(offHours * 60 + offMinutes);
     us -= sign * offMin * 60n * MICROS_PER_SECOND;
   }
   return us;

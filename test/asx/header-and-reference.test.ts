@@ -30,7 +30,8 @@ describe('header CSVs (the older loader format)', () => {
     expect(quotes).toHaveLength(10);
     const q: QuoteV2 = quotes[2]!; // RIO,2026-01-10T10:30:02.345678Z,120.20,120.30,500,1000,12347
     expect(q).toMatchObject({ symbol: 'RIO', bid_price: 12_020_000_000n, ask_price: 12_030_000_000n, bid_quantity: 50_000_000_000n, source_sequence: 12347n });
-    expect(q.quote_id).toBe('ASX-RIO-20260110-Q1'); // 10:30Z is 21:30 AEDT on the 10th in Sydney
+    // 10:30Z is 21:30 AEDT on the 10th in Sydney: 21:30:02.345678 in micros, then the content slot
+    expect(q.quote_id).toMatch(/^ASX-RIO-20260110-Q77402345678\d{4}$/);
     expect(microsToIso(q.timestamp)).toBe('2026-01-10T10:30:02.345678Z');
   });
 

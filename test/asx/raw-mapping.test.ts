@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { formatScaled } from '../../src/model/decimal.js';
+import { K2Error } from '../../src/model/errors.js';
 import { microsToIso } from '../../src/model/time.js';
 import { v2Type } from '../../src/schema/v2-schemas.js';
 import { detectAsxFormat, readFirstLine } from '../../src/sources/asx/file-format.js';
@@ -15,7 +16,7 @@ describe('raw ASX trades -> TradeV2', () => {
     expect(rejected).toEqual([]);
     expect(trades).toHaveLength(11);
     const t = trades[3]!; // 03/10/2014,13:57:21.230,1.1,5367,2,,
-    expect(t.trade_id).toBe('ASX-3153-20140310-4');
+    expect(t.trade_id).toMatch(/^ASX-3153-20140310-50241230000\d{4}$/); // 13:57:21.230 in micros, then the content slot
     expect(t.message_id).toMatch(UUID_RE);
     expect(t.message_id[14]).toBe('8'); // UUID version 8
     expect(t.symbol).toBe('MWR');
@@ -32,9 +33,9 @@ describe('raw ASX trades -> TradeV2', () => {
     expect(t.ingestion_timestamp).toBe(42n);
     // venue and buyer_id are empty in this row, so absent
     expect(t.vendor_data).toEqual({ company_id: '3153', qualifiers: '2', side_method: t.vendor_data!.side_method });
-    // a new day restarts the ordinal
-    expect(trades[4]!.trade_id).toBe('ASX-3153-20140311-1');
-    expect(trades[10]!.trade_id).toBe('ASX-3153-20140313-1');
+    // each local day is its own prefix
+    expect(trades[4]!.trade_id).toMatch(/^ASX-3153-20140311-\d{12,15}$/);
+    expect(trades[10]!.trade_id).toMatch(/^ASX-3153-20140313-\d{12,15}$/);
   });
 
   it('keeps venue and buyer_id when present, and every record encodes with the v2 Avro type', async () => {
@@ -73,7 +74,7 @@ describe('raw ASX quotes -> QuoteV2', () => {
     expect(rejected).toEqual([]);
     expect(quotes).toHaveLength(60);
     const q0 = quotes[0]!; // 03/10/2014,05:46:13.604,1.11,0.0,10300,0
-    expect(q0.quote_id).toBe('ASX-3153-20140310-Q1');
+    expect(q0.quote_id).toMatch(/^ASX-3153-20140310-Q20773604000\d{4}$/);
     expect(q0.message_id).toMatch(UUID_RE);
     expect(microsToIso(q0.timestamp)).toBe('2014-03-09T18:46:13.604000Z');
     expect(q0.bid_price).toBe(111_000_000n);
@@ -113,6 +114,21 @@ describe('file format detection', () => {
     expect(detectAsxFormat('/x/7078.csv', '03/10/2014,05:43:45.676,37.7,0.0,300,0\r')).toBe('raw_quotes');
     expect(detectAsxFormat(fixture('sample_asx_trades.csv'), readFirstLine(fixture('sample_asx_trades.csv')))).toBe('header_trades');
     expect(detectAsxFormat(fixture('sample_asx_quotes.csv'), readFirstLine(fixture('sample_asx_quotes.csv')))).toBe('header_quotes');
+    // a raw row with every field quoted is a row, not a header
+    expect(detectAsxFormat('/x/7078.csv', '"03/10/2014","07:57:14.754","36.667","20000","3","X",""')).toBe('raw_trades');
+    expect(detectAsxFormat('/x/7078.csv', ' "03/10/2014","05:43:45.676","37.7","0.0","300","0"')).toBe('raw_quotes');
+    expect(detectAsxFormat('/x/t.csv', '"symbol","exchange_timestamp","price","quantity"')).toBe('header_trades');
+  });
+
+  it('refuses a header that names a column twice, naming the file, line and columns', () => {
+    let err: unknown = null;
+    try {
+      detectAsxFormat('/x/t.csv', 'symbol,exchange_timestamp,price,quantity,Price');
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(K2Error);
+    expect((err as K2Error).describe()).toBe('column price appears twice in the header (columns 3 and 5) (file=/x/t.csv, line=1)');
   });
 
   it('refuses reference data and unknown shapes with a clear error', () => {

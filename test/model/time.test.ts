@@ -16,6 +16,7 @@ describe('micros helpers', () => {
     expect(isoToMicros('2014-03-10T10:06:41.395+11:00')).toBe(isoToMicros('2014-03-09T23:06:41.395Z'));
     expect(isoToMicros('2014-03-10T10:06:41.395+1100')).toBe(isoToMicros('2014-03-09T23:06:41.395Z'));
     expect(isoToMicros('2014-03-09T18:36:41.395-05:30')).toBe(isoToMicros('2014-03-10T00:06:41.395Z'));
+    expect(isoToMicros('2014-03-10T23:59:00+23:59')).toBe(isoToMicros('2014-03-10T00:00:00Z'));
     expect(isoToMicros('2014-03-10')).toBe(1394409600000000n);
     expect(isoToMicros('2014-03-10 01:02:03')).toBe(1394413323000000n);
     expect(isoToMicros('1969-12-31T23:59:59.999999Z')).toBe(-1n);
@@ -23,7 +24,7 @@ describe('micros helpers', () => {
   });
 
   it('rejects impossible dates and times with the field named', () => {
-    for (const text of ['2014-02-30', '2014-13-01', '2014-03-10T25:00:00Z', '2014-03-10T10:60:00Z', '2014-03-10T10:00:60Z', 'yesterday', '']) {
+    for (const text of ['2014-02-30', '2014-13-01', '2014-03-10T25:00:00Z', '2014-03-10T10:60:00Z', '2014-03-10T10:00:60Z', 'yesterday', '', '2014-03-10T10:00:00+25:00', '2014-03-10T10:00:00-24:00', '2014-03-10T10:00:00+05:60', '2014-03-10T10:00:00+9999']) {
       let err: unknown;
       try {
         isoToMicros(text, 'exchange_timestamp');

@@ -39,8 +39,14 @@ export function detectAsxFormat(path: string, firstLine: string | null): AsxFile
     return 'raw_trades';
   }
   const line = firstLine.replace(/^\uFEFF/, '').replace(/\r$/, '');
-  if (/^\s*[A-Za-z_"]/.test(line)) {
+  // A header's first cell is a name; a row's is a date, quoted or not ("03/10/2014").
+  if (/^\s*("\s*)?[A-Za-z_]/.test(line)) {
     const cols = headerColumns(line);
+    const twice = cols.findIndex((c, i) => cols.indexOf(c) !== i);
+    if (twice >= 0) {
+      // which of the two holds the value is anyone's guess: refuse the file
+      throw new AsxFileError(`column ${cols[twice]} appears twice in the header (columns ${cols.indexOf(cols[twice]!) + 1} and ${twice + 1})`, { file: path, line: 1 });
+    }
     const has = (names: readonly string[]): boolean => names.every((n) => cols.includes(n));
     if (has(HEADER_TRADE_REQUIRED)) return 'header_trades';
     if (has(HEADER_QUOTE_REQUIRED)) return 'header_quotes';

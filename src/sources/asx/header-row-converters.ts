@@ -5,7 +5,9 @@
  * exchange_timestamp is ISO-8601 (UTC when it has no offset), kept to the microsecond.
  * A given side (buy/sell/sell_short) is used as is (side_method "source"); a missing
  * one is inferred like raw trades. A given trade_id is kept; otherwise ids follow
- * the raw scheme with the symbol in place of the company id. sequence_number becomes
+ * the raw scheme (record-ids.ts) with the symbol in place of the company id, the time
+ * since the Sydney day's start as microsOfDay, and the price, quantity, side and
+ * sequence_number (bid, ask, sizes and sequence_number for quotes) as the content. sequence_number becomes
  * source_sequence.
  */
 import type { TradeSide } from '../../model/enums.js';
@@ -16,8 +18,8 @@ import type { Micros, TradeV2 } from '../../model/trade.js';
 import { AsxRowError } from './asx-row-error.js';
 import { parseDecimalField } from './decimal-field.js';
 import { HEADER_QUOTE_REQUIRED, HEADER_TRADE_REQUIRED } from './file-format.js';
-import { ASX_CURRENCY, ASX_EXCHANGE, bookPrice, DayOrdinals } from './raw-row-converters.js';
-import { IdSpaces, uuidV5 } from './record-ids.js';
+import { ASX_CURRENCY, ASX_EXCHANGE, bookPrice } from './raw-row-converters.js';
+import { CONTENT_HASH_SEED, hashNumber, hashText, idNumberText, IdSpaces, uuidV5 } from './record-ids.js';
 import type { SideClassifier } from './side-classifier.js';
 import { sydneyDayOfUtc, type LocalDay, type SydneyClock } from './sydney-time.js';
 
@@ -41,10 +43,9 @@ const SIDES: Record<string, TradeSide> = {
   short: 'SELL_SHORT',
 };
 
-/** Shared handling of the symbol, timestamp, day and ordinal of a header row. */
+/** Shared handling of the symbol, timestamp and day of a header row. */
 class HeaderRowBase {
   protected readonly idx: ColumnIndex;
-  protected readonly ordinals = new Map<string, DayOrdinals>();
   protected readonly ids = new IdSpaces();
 
   constructor(
@@ -61,7 +62,7 @@ class HeaderRowBase {
     return i === undefined ? '' : (fields[i] ?? '').trim();
   }
 
-  protected identity(fields: string[]): { symbol: string; ts: Micros; day: LocalDay; ordinal: number } {
+  protected identity(fields: string[]): { symbol: string; ts: Micros; day: LocalDay; microsOfDay: number } {
     if (fields.length !== this.columns.length) {
       throw new AsxRowError(`wrong column count: ${fields.length}, expected ${this.columns.length} (${this.columns.join(',')})`);
     }
@@ -76,12 +77,7 @@ class HeaderRowBase {
     }
     if (!inTimestampRange(ts)) throw new AsxRowError(`exchange_timestamp out of the v2 range (1827-06-13 to 2255-06-05): ${this.field(fields, 'exchange_timestamp')}`, 'exchange_timestamp');
     const day = sydneyDayOfUtc(this.clock, ts);
-    let ord = this.ordinals.get(symbol);
-    if (ord === undefined) {
-      ord = new DayOrdinals();
-      this.ordinals.set(symbol, ord);
-    }
-    return { symbol, ts, day, ordinal: ord.next(day.ymd) };
+    return { symbol, ts, day, microsOfDay: Number(ts) - day.startUtcMicros };
   }
 
   protected sequence(fields: string[]): bigint | null {
@@ -111,7 +107,7 @@ export class HeaderTradeConverter extends HeaderRowBase {
   private readonly givenIds = new Set<string>();
 
   convert(fields: string[], ingestion: Micros): TradeV2 {
-    const { symbol, ts, day, ordinal } = this.identity(fields);
+    const { symbol, ts, day, microsOfDay } = this.identity(fields);
     const price = parseDecimalField(this.field(fields, 'price'), 'price');
     if (price <= 0n) throw new AsxRowError(`price must be positive: ${this.field(fields, 'price')}`, 'price');
     const quantity = parseDecimalField(this.field(fields, 'quantity'), 'quantity');
@@ -130,6 +126,7 @@ export class HeaderTradeConverter extends HeaderRowBase {
       side = s;
       vendor.side_method = 'source';
     }
+    const sequence = this.sequence(fields);
     const givenId = this.field(fields, 'trade_id');
     if (givenId !== '') {
       // The tables keep one row per (exchange, symbol, trade_id): a second row with the same id
@@ -138,9 +135,22 @@ export class HeaderTradeConverter extends HeaderRowBase {
       if (this.givenIds.has(key)) throw new AsxRowError(`duplicate trade_id ${JSON.stringify(givenId)} for ${symbol}: an earlier row of this file has it`, 'trade_id');
       this.givenIds.add(key);
     }
-    const tradeId = givenId !== '' ? givenId : `ASX-${symbol}-${day.ymdText}-${ordinal}`;
+    let tradeId: string;
+    let messageId: string;
+    if (givenId !== '') {
+      tradeId = givenId;
+      messageId = uuidV5(`ASX:trades:${symbol}:${givenId}`);
+    } else {
+      // last: a row rejected above takes no number
+      const space = this.ids.get(`ASX-${symbol}-${day.ymdText}`);
+      // the side as given, not as inferred: an inferred side depends on the rows before
+      const content = hashText(hashText(hashNumber(hashNumber(CONTENT_HASH_SEED, Number(price)), Number(quantity)), sideText), sequence === null ? '' : sequence.toString());
+      const n = space.number(microsOfDay, content);
+      tradeId = `${space.idPrefix}-${idNumberText(n)}`;
+      messageId = space.messageId(n);
+    }
     return {
-      message_id: givenId !== '' ? uuidV5(`ASX:trades:${symbol}:${givenId}`) : this.ids.get(`ASX-${symbol}-${day.ymdText}`).messageId(ordinal),
+      message_id: messageId,
       trade_id: tradeId,
       symbol,
       exchange: ASX_EXCHANGE,
@@ -151,7 +161,7 @@ export class HeaderTradeConverter extends HeaderRowBase {
       currency: ASX_CURRENCY,
       side,
       trade_conditions: [],
-      source_sequence: this.sequence(fields),
+      source_sequence: sequence,
       ingestion_timestamp: ingestion,
       platform_sequence: null,
       vendor_data: vendor,
@@ -165,17 +175,22 @@ export class HeaderQuoteConverter extends HeaderRowBase {
   }
 
   convert(fields: string[], ingestion: Micros): QuoteV2 {
-    const { symbol, ts, day, ordinal } = this.identity(fields);
+    const { symbol, ts, day, microsOfDay } = this.identity(fields);
     const bid = bookPrice(this.field(fields, 'bid_price'), 'bid_price');
     const ask = bookPrice(this.field(fields, 'ask_price'), 'ask_price');
     const bidQty = parseDecimalField(this.field(fields, 'bid_size'), 'bid_size');
     const askQty = parseDecimalField(this.field(fields, 'ask_size'), 'ask_size');
     if (bidQty < 0n || askQty < 0n) throw new AsxRowError('sizes must not be negative', bidQty < 0n ? 'bid_size' : 'ask_size');
+    const sequence = this.sequence(fields);
     const space = this.ids.get(`ASX-${symbol}-${day.ymdText}-Q`);
+    // last: a row rejected above takes no number
+    const prices = hashNumber(hashNumber(CONTENT_HASH_SEED, bid === null ? null : Number(bid)), ask === null ? null : Number(ask));
+    const content = hashText(hashNumber(hashNumber(prices, Number(bidQty)), Number(askQty)), sequence === null ? '' : sequence.toString());
+    const n = space.number(microsOfDay, content);
     const vendor = this.vendor(symbol);
     return {
-      message_id: space.messageId(ordinal),
-      quote_id: `${space.idPrefix}${ordinal}`,
+      message_id: space.messageId(n),
+      quote_id: `${space.idPrefix}${idNumberText(n)}`,
       symbol,
       exchange: ASX_EXCHANGE,
       asset_class: 'equities',
@@ -185,7 +200,7 @@ export class HeaderQuoteConverter extends HeaderRowBase {
       ask_price: ask,
       ask_quantity: ask === null ? null : askQty,
       currency: ASX_CURRENCY,
-      source_sequence: this.sequence(fields),
+      source_sequence: sequence,
       ingestion_timestamp: ingestion,
       platform_sequence: null,
       vendor_data: Object.keys(vendor).length === 0 ? null : vendor,

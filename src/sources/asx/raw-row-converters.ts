@@ -15,7 +15,7 @@ import type { Micros, TradeV2 } from '../../model/trade.js';
 import { AsxRowError } from './asx-row-error.js';
 import { parseDecimalField } from './decimal-field.js';
 import { RAW_QUOTE_COLUMNS, RAW_TRADE_COLUMNS } from './file-format.js';
-import { IdSpaces, type DayIdSpace } from './record-ids.js';
+import { CONTENT_HASH_SEED, hashNumber, hashText, idNumberText, IdSpaces, type DayIdSpace } from './record-ids.js';
 import type { SideClassifier } from './side-classifier.js';
 import { parseTimeOfDayMicros, type LocalDay, type SydneyClock } from './sydney-time.js';
 
@@ -28,32 +28,11 @@ export interface RawFileIdentity {
   symbol: string;
 }
 
-/** Per-file conversion state: the day ordinals that make ids deterministic. */
-export class DayOrdinals {
-  private readonly counts = new Map<number, number>();
-  private lastDay = -1;
-  private lastCount = 0;
-
-  next(day: number): number {
-    if (day === this.lastDay) return ++this.lastCount;
-    if (this.lastDay >= 0) this.counts.set(this.lastDay, this.lastCount);
-    this.lastDay = day;
-    this.lastCount = (this.counts.get(day) ?? 0) + 1;
-    return this.lastCount;
-  }
-}
-
-/** The resolved date of a row and its ordinal; computed first so a rejected row still takes its number. */
-export interface RowDay {
-  day: LocalDay;
-  ordinal: number;
-}
-
 /**
- * Resolves the row's date (taking its day ordinal when the date parses), then checks
- * the column count; a wrong column count is reported before a bad date.
+ * Resolves the row's date, then checks the column count; a wrong column count is
+ * reported before a bad date.
  */
-export function resolveRowDay(fields: string[], clock: SydneyClock, ordinals: DayOrdinals, expected: readonly string[]): RowDay {
+export function resolveRowDay(fields: string[], clock: SydneyClock, expected: readonly string[]): LocalDay {
   let day: LocalDay;
   try {
     day = clock.day(fields[0]!);
@@ -61,9 +40,8 @@ export function resolveRowDay(fields: string[], clock: SydneyClock, ordinals: Da
     checkColumns(fields, expected);
     throw err;
   }
-  const ordinal = ordinals.next(day.ymd);
   checkColumns(fields, expected);
-  return { day, ordinal };
+  return day;
 }
 
 function checkColumns(fields: string[], expected: readonly string[]): void {
@@ -76,7 +54,6 @@ export class RawTradeConverter {
   private readonly ids = new IdSpaces();
   private lastDay: LocalDay | null = null;
   private lastSpace: DayIdSpace | null = null;
-  private readonly ordinals = new DayOrdinals();
   private readonly idHead: string;
 
   constructor(
@@ -88,7 +65,7 @@ export class RawTradeConverter {
   }
 
   convert(fields: string[], ingestion: Micros): TradeV2 {
-    const { day, ordinal } = resolveRowDay(fields, this.clock, this.ordinals, RAW_TRADE_COLUMNS);
+    const day = resolveRowDay(fields, this.clock, RAW_TRADE_COLUMNS);
     const microsOfDay = parseTimeOfDayMicros(fields[1]!);
     const tsNumber = this.clock.toUtcMicrosNumber(day, microsOfDay);
     const price = parseDecimalField(fields[2]!, 'Price');
@@ -104,14 +81,17 @@ export class RawTradeConverter {
       this.lastSpace = this.ids.get(this.idHead + day.ymdText);
     }
     const space = this.lastSpace!;
+    // last: a row rejected above takes no number
+    const content = hashText(hashText(hashText(hashNumber(hashNumber(CONTENT_HASH_SEED, Number(price)), Number(quantity)), qualifiers), venue), buyerId);
+    const n = space.number(microsOfDay, content);
     const vendor: Record<string, string> = { company_id: this.file.companyId };
     if (qualifiers !== '') vendor.qualifiers = qualifiers;
     if (venue !== '') vendor.venue = venue;
     if (buyerId !== '') vendor.buyer_id = buyerId;
     vendor.side_method = side.method;
     return {
-      message_id: space.messageId(ordinal),
-      trade_id: `${space.idPrefix}-${ordinal}`,
+      message_id: space.messageId(n),
+      trade_id: `${space.idPrefix}-${idNumberText(n)}`,
       symbol: this.file.symbol,
       exchange: ASX_EXCHANGE,
       asset_class: 'equities',
@@ -131,7 +111,6 @@ export class RawTradeConverter {
 
 export class RawQuoteConverter {
   private readonly ids = new IdSpaces();
-  private readonly ordinals = new DayOrdinals();
   private readonly idHead: string;
 
   constructor(
@@ -142,19 +121,22 @@ export class RawQuoteConverter {
   }
 
   convert(fields: string[], ingestion: Micros): QuoteV2 {
-    const { day, ordinal } = resolveRowDay(fields, this.clock, this.ordinals, RAW_QUOTE_COLUMNS);
+    const day = resolveRowDay(fields, this.clock, RAW_QUOTE_COLUMNS);
     const microsOfDay = parseTimeOfDayMicros(fields[1]!);
     const ts = this.clock.toUtcMicros(day, microsOfDay);
     const bid = bookPrice(fields[2]!, 'Bid');
     const ask = bookPrice(fields[3]!, 'Ask');
-    const bidQty = bid === null ? null : bookQuantity(fields[4]!, 'BidVolume');
-    const askQty = ask === null ? null : bookQuantity(fields[5]!, 'AskVolume');
-    if (bid === null) bookQuantity(fields[4]!, 'BidVolume');
-    if (ask === null) bookQuantity(fields[5]!, 'AskVolume');
+    const bidVolume = bookQuantity(fields[4]!, 'BidVolume');
+    const askVolume = bookQuantity(fields[5]!, 'AskVolume');
+    const bidQty = bid === null ? null : bidVolume;
+    const askQty = ask === null ? null : askVolume;
     const space = this.ids.get(`${this.idHead}${day.ymdText}-Q`);
+    // last: a row rejected above takes no number
+    const content = hashNumber(hashNumber(hashNumber(hashNumber(CONTENT_HASH_SEED, bid === null ? null : Number(bid)), ask === null ? null : Number(ask)), Number(bidVolume)), Number(askVolume));
+    const n = space.number(microsOfDay, content);
     return {
-      message_id: space.messageId(ordinal),
-      quote_id: `${space.idPrefix}${ordinal}`,
+      message_id: space.messageId(n),
+      quote_id: `${space.idPrefix}${idNumberText(n)}`,
       symbol: this.file.symbol,
       exchange: ASX_EXCHANGE,
       asset_class: 'equities',
