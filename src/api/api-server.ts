@@ -49,6 +49,39 @@ const NAMES: ParamNames = {
 
 type Query = Record<string, unknown>;
 
+/**
+ * Names the query layer gives fields in its own errors (the snapshot lookup says `as-of`
+ * and `snapshot`, as the CLI flags do), mapped to the API's parameters.
+ */
+const SERVICE_FIELDS: Record<string, string> = {
+  'as-of': NAMES.asOf!,
+  asOf: NAMES.asOf!,
+  snapshot: NAMES.snapshot!,
+  from: NAMES.from!,
+  to: NAMES.to!,
+};
+
+/**
+ * Runs a query-service call; a ValidationError it throws (no snapshot at `as_of`, an
+ * unknown `snapshot_id`, time travel on a table not created yet) is thrown again naming
+ * the parameter as this API spells it, in `parameter` and in the message.
+ */
+async function withApiNames<T>(raw: Query, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    if (!(err instanceof ValidationError) || typeof err.context.field !== 'string') throw err;
+    const field = err.context.field;
+    // `table` here is the table the time travel asked for: the request's time-travel parameter is at fault
+    const timeTravel = raw.snapshot_id !== undefined && raw.as_of === undefined ? NAMES.snapshot! : NAMES.asOf!;
+    const name = field === 'table' ? timeTravel : (SERVICE_FIELDS[field] ?? field);
+    if (name === field) throw err;
+    const text = err.message.replace('(see k2 query snapshots)', '(see /v1/snapshots)');
+    const message = text.startsWith(`invalid ${name}`) ? text : `invalid ${name}: ${text}`;
+    throw new ValidationError(message, { ...err.context, field: name }, { cause: err });
+  }
+}
+
 /** Routes that never need the API key. */
 const OPEN_ROUTES = new Set(['/health', '/metrics', '/openapi.json']);
 
@@ -132,7 +165,7 @@ export async function buildApiServer(o: ApiServerOptions): Promise<FastifyInstan
     rejectUnknown('trades', raw);
     const q = parseQuery(tradeQuerySchema, input(raw), NAMES);
     q.limit = Math.min(q.limit, API_MAX_ROWS);
-    return body(await o.service.trades(q), { limit: q.limit });
+    return body(await withApiNames(raw, () => o.service.trades(q)), { limit: q.limit });
   });
 
   app.get('/v1/quotes', async (req) => {
@@ -140,7 +173,7 @@ export async function buildApiServer(o: ApiServerOptions): Promise<FastifyInstan
     rejectUnknown('quotes', raw);
     const q = parseQuery(quoteQuerySchema, { ...input(raw), side: undefined }, NAMES);
     q.limit = Math.min(q.limit, API_MAX_ROWS);
-    return body(await o.service.quotes(q), { limit: q.limit });
+    return body(await withApiNames(raw, () => o.service.quotes(q)), { limit: q.limit });
   });
 
   app.get('/v1/summary/:symbol/:date', async (req) => {
@@ -149,7 +182,7 @@ export async function buildApiServer(o: ApiServerOptions): Promise<FastifyInstan
     const params = req.params as { symbol: string; date: string };
     const i = input(raw);
     const q = parseQuery(summaryQuerySchema, { symbol: params.symbol, date: params.date, exchange: i.exchange, asOf: i.asOf, snapshot: i.snapshot, fresh: i.fresh }, NAMES);
-    const r = await o.service.summary(q);
+    const r = await withApiNames(raw, () => o.service.summary(q));
     return { data: r.rows[0], meta: { scans: r.plans } };
   });
 
@@ -158,7 +191,7 @@ export async function buildApiServer(o: ApiServerOptions): Promise<FastifyInstan
     rejectUnknown('bars', raw);
     const i = input(raw);
     const q = parseQuery(barsQuerySchema, { ...i, side: undefined, order: undefined }, NAMES);
-    return body(await o.service.bars(q), { limit: q.limit });
+    return body(await withApiNames(raw, () => o.service.bars(q)), { limit: q.limit });
   });
 
   app.get('/v1/symbols', async (req) => {
@@ -166,7 +199,7 @@ export async function buildApiServer(o: ApiServerOptions): Promise<FastifyInstan
     rejectUnknown('symbols', raw);
     const i = input(raw);
     const q = parseQuery(tradeQuerySchema, { asOf: i.asOf, snapshot: i.snapshot, fresh: i.fresh }, NAMES);
-    return body(await o.service.symbols(q));
+    return body(await withApiNames(raw, () => o.service.symbols(q)));
   });
 
   app.get('/v1/snapshots', async (req) => {

@@ -33,6 +33,8 @@ export interface OpenQueryServiceOptions {
   onPlan?: (plan: PlanReport) => void;
   /** Reuse a bus tail read for this long (ms); see BusTailSource. */
   tailReuseMs?: number;
+  /** Deadline of one bus tail read (ms); see BusTailSource. */
+  tailTimeoutMs?: number;
   /** Reuse loaded table metadata for this long (ms); see IcebergDataFileSource. */
   metadataMaxAgeMs?: number;
 }
@@ -49,10 +51,10 @@ export function openQueryService(o: OpenQueryServiceOptions): OpenedQueryService
   const files = new IcebergDataFileSource(catalog, { metadataMaxAgeMs: o.metadataMaxAgeMs });
   let tail: TailSource | null = null;
   if (o.fresh && o.globals.brokers !== null) {
-    tail = new BusTailSource({ endpoints: { brokers: o.globals.brokers, registryUrl: resolveRegistryUrl(o.registry) }, logger: o.logger, reuseMs: o.tailReuseMs });
+    tail = new BusTailSource({ endpoints: { brokers: o.globals.brokers, registryUrl: resolveRegistryUrl(o.registry) }, logger: o.logger, reuseMs: o.tailReuseMs, timeoutMs: o.tailTimeoutMs });
   } else if (o.fresh) {
     // the embedded broker of whichever k2 process serves the data dir at query time
-    tail = new DataDirBusTailSource({ dataDir: o.globals.dataDir, logger: o.logger, reuseMs: o.tailReuseMs });
+    tail = new DataDirBusTailSource({ dataDir: o.globals.dataDir, logger: o.logger, reuseMs: o.tailReuseMs, timeoutMs: o.tailTimeoutMs });
   }
   const service = new QueryService({ files, tail, onPlan: o.onPlan });
   return {

@@ -4,7 +4,7 @@
  * from those offsets up to the high watermark (for topics the snapshot does not
  * mention, from the start of the topic).
  */
-import { errorMessage } from '../model/errors.js';
+import { K2Error, errorMessage } from '../model/errors.js';
 import type { QuoteV2 } from '../model/quote.js';
 import type { TradeV2 } from '../model/trade.js';
 import { parseCommittedOffsets, type CommittedOffsets } from './committed-offsets.js';
@@ -17,12 +17,49 @@ export type TailRecords =
 export interface TailSource {
   readTail(table: QueryTable, committed: CommittedOffsets): Promise<TailRecords>;
   close(): Promise<void>;
+  /**
+   * Gives up every read in flight at once, and refuses later ones: each fails with
+   * FreshReadAbortedError(reason), so its scan answers with the committed rows only.
+   * Returns how many reads were waiting. `k2 serve` calls it when shutting down.
+   */
+  abort?(reason: string): number;
+  /**
+   * Bus reads still running underneath, including ones their queries gave up on (a
+   * kafkajs request cannot be cancelled; it ends at its own request timeout).
+   */
+  pendingReads?(): number;
 }
 
 /** Why a scan has no fresh rows, as the plan line and the API's `freshUnavailable` say it. */
 export const FRESH_NO_BUS = 'not read (no bus running for this data dir and no --brokers: committed rows only)';
 export const FRESH_TURNED_OFF = 'not read (turned off: committed rows only)';
 export const FRESH_TIME_TRAVEL = 'not read (time travel: the chosen snapshot only)';
+
+/** The default deadline of one tail read (connect, metadata, fetch and decode); see BusTailSource. */
+export const FRESH_TIMEOUT_MS = 10_000;
+
+function seconds(ms: number): string {
+  return `${Number((ms / 1000).toFixed(3))} s`;
+}
+
+/** The reason a scan gives when the bus did not answer a tail read in time. */
+export function freshTimedOut(timeoutMs: number): string {
+  return `not read (the bus did not answer within ${seconds(timeoutMs)}: committed rows only)`;
+}
+
+/** A tail read past its deadline: the scan answers with the committed rows and says why. */
+export class FreshReadTimeoutError extends K2Error {
+  constructor(timeoutMs: number) {
+    super('FRESH_TIMEOUT', freshTimedOut(timeoutMs));
+  }
+}
+
+/** A tail read given up on purpose (e.g. `k2 serve` shutting down). */
+export class FreshReadAbortedError extends K2Error {
+  constructor(reason: string) {
+    super('FRESH_ABORTED', `not read (${reason}: committed rows only)`);
+  }
+}
 
 /** Why a query reads no fresh rows (time travel, or turned off), or null when it wants them. */
 export function freshSkipReason(q: { asOf?: unknown; snapshot?: unknown; fresh?: boolean }): string | null {
