@@ -3,12 +3,23 @@
  * registry are. Each reads its flag, else its environment variable.
  */
 import { join } from 'node:path';
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
+import { FRESH_TIMEOUT_MS } from '../query/tail-source.js';
 import type { GlobalOptions } from '../config/global-options.js';
 import type { BusEndpoints } from '../bus/endpoints.js';
 import type { BackgroundConsumerConfig } from '../consume/background-consumer-protocol.js';
 import type { Catalog } from '../iceberg/catalog/catalog.js';
 import { openConfiguredCatalog } from '../iceberg/catalog/open-catalog.js';
+
+/** `--fresh-timeout <ms>` of the commands that read fresh rows from the bus (serve, query). */
+export function addFreshTimeoutOption(cmd: Command): Command {
+  return cmd.option('--fresh-timeout <ms>', 'deadline of one read of fresh rows from the bus; past it a query answers with committed rows', milliseconds, FRESH_TIMEOUT_MS);
+}
+
+function milliseconds(v: string): number {
+  if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > 2_147_483_647) throw new InvalidArgumentError('must be a positive integer (milliseconds)');
+  return Number(v);
+}
 
 export function addCatalogOption(cmd: Command): Command {
   return cmd.option('--catalog <spec>', 'Iceberg catalog: "filesystem" (default, under <data-dir>/warehouse) or postgres://user@host:port/db (env K2_CATALOG)');

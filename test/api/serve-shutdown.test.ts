@@ -8,36 +8,10 @@
  * their own timeout, or by the reason the request gives.
  */
 import type { ChildProcess } from 'node:child_process';
-import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Blackhole } from '../support/blackhole.js';
 import { spawnK2 } from '../support/cli.js';
 import { tempDir } from '../support/tmp.js';
-
-/** Accepts TCP connections and never answers nor closes them (like /tmp/k2-chaos-repro/blackhole.py). */
-class Blackhole {
-  readonly sockets: Socket[] = [];
-  private constructor(private readonly server: Server) {
-    server.on('connection', (s) => {
-      s.on('error', () => undefined);
-      this.sockets.push(s);
-    });
-  }
-  static async start(): Promise<Blackhole> {
-    const server = createServer();
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    return new Blackhole(server);
-  }
-  get address(): string {
-    return `127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-  }
-  async connections(n: number): Promise<void> {
-    while (this.sockets.length < n) await new Promise((r) => setTimeout(r, 20));
-  }
-  close(): void {
-    for (const s of this.sockets) s.destroy();
-    this.server.close();
-  }
-}
 
 interface Served {
   child: ChildProcess;

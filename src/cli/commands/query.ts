@@ -32,6 +32,7 @@ import { runReadOnlySql } from '../../query/read-only-sql.js';
 import { freshSkipReason } from '../../query/tail-source.js';
 import { QUERY_TABLES, isQueryTable } from '../../query/table-schema.js';
 import { commandContext } from '../context.js';
+import { addFreshTimeoutOption } from '../shared-options.js';
 import { formatRows, type Cell, type Row } from '../output.js';
 
 /** CLI flag names for error messages. */
@@ -54,6 +55,7 @@ interface CommonFlags {
   asOf?: string;
   snapshot?: string;
   fresh: boolean;
+  freshTimeout: number;
   catalog?: string;
   registry?: string;
   json?: boolean;
@@ -62,10 +64,12 @@ interface CommonFlags {
 }
 
 function addCommon(cmd: Command): Command {
-  return cmd
-    .option('--as-of <iso>', 'time travel: read the table as it was at this time')
-    .option('--snapshot <id>', 'time travel: read this snapshot id (see k2 query snapshots)')
-    .option('--no-fresh', 'read committed Iceberg rows only, not the uncommitted bus tail')
+  return addFreshTimeoutOption(
+    cmd
+      .option('--as-of <iso>', 'time travel: read the table as it was at this time')
+      .option('--snapshot <id>', 'time travel: read this snapshot id (see k2 query snapshots)')
+      .option('--no-fresh', 'read committed Iceberg rows only, not the uncommitted bus tail'),
+  )
     .option('--catalog <spec>', 'Iceberg catalog: "filesystem" (default) or postgres://... (env K2_CATALOG)')
     .option('--registry <url>', 'schema registry URL for fresh rows (env K2_REGISTRY_URL)')
     .option('--json', 'print JSON')
@@ -130,11 +134,19 @@ async function emit(cmd: Command, flags: CommonFlags, result: QueryResult, view:
 /** Runs fn with a query service for this command, closing it afterwards. */
 async function withService<T>(cmd: Command, flags: CommonFlags, fn: (s: OpenedQueryService) => Promise<T>): Promise<T> {
   const { globals, logger } = commandContext(cmd);
-  const opened = openQueryService({ globals, logger, catalog: flags.catalog, registry: flags.registry, fresh: flags.fresh });
+  const opened = openQueryService({ globals, logger, catalog: flags.catalog, registry: flags.registry, fresh: flags.fresh, tailTimeoutMs: flags.freshTimeout });
   try {
     return await fn(opened);
   } finally {
     await opened.close();
+    // A read given up at its deadline may still wait on kafkajs, which cannot cancel a request; its socket
+    // would hold the process until kafkajs's own timeout (30 s and more) after the answer is printed.
+    const pending = opened.tail?.pendingReads?.() ?? 0;
+    if (pending > 0) {
+      logger.debug('exiting with bus reads still pending', { reads: pending });
+      // after main() has reported an error, if any, and set the exit code
+      setImmediate(() => process.exit());
+    }
   }
 }
 

@@ -13,8 +13,8 @@ import { createApiMetrics } from '../../api/api-metrics.js';
 import type { Logger } from '../../log/logger.js';
 import { errorMessage } from '../../model/errors.js';
 import { openQueryService, type OpenedQueryService } from '../../query/open-query-service.js';
-import { FRESH_TIMEOUT_MS } from '../../query/tail-source.js';
 import { commandContext } from '../context.js';
+import { addFreshTimeoutOption } from '../shared-options.js';
 import { onShutdownSignal } from '../shutdown.js';
 
 /** Concurrent requests within this window share one metadata load and one bus tail read. */
@@ -40,11 +40,6 @@ interface ServeFlags {
 
 function port(v: string): number {
   if (!/^\d+$/.test(v) || Number(v) > 65535) throw new InvalidArgumentError('port must be an integer from 0 to 65535');
-  return Number(v);
-}
-
-function milliseconds(v: string): number {
-  if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > 2_147_483_647) throw new InvalidArgumentError('must be a positive integer (milliseconds)');
   return Number(v);
 }
 
@@ -94,15 +89,16 @@ async function stop(app: FastifyInstance, opened: OpenedQueryService, logger: Lo
 }
 
 export function registerServe(program: Command): void {
-  program
-    .command('serve')
-    .description('REST API and Prometheus metrics over the Iceberg tables (API key: env K2_API_KEY)')
-    .option('--host <addr>', 'interface to bind', '127.0.0.1')
-    .option('--port <n>', 'TCP port (0 = any free port)', port, 8080)
-    .option('--catalog <spec>', 'Iceberg catalog: "filesystem" (default) or postgres://... (env K2_CATALOG)')
-    .option('--registry <url>', 'schema registry URL for fresh rows (env K2_REGISTRY_URL)')
-    .option('--no-fresh', 'serve committed Iceberg rows only, not the uncommitted bus tail')
-    .option('--fresh-timeout <ms>', 'deadline of one read of fresh rows from the bus; past it a query answers with committed rows', milliseconds, FRESH_TIMEOUT_MS)
+  addFreshTimeoutOption(
+    program
+      .command('serve')
+      .description('REST API and Prometheus metrics over the Iceberg tables (API key: env K2_API_KEY)')
+      .option('--host <addr>', 'interface to bind', '127.0.0.1')
+      .option('--port <n>', 'TCP port (0 = any free port)', port, 8080)
+      .option('--catalog <spec>', 'Iceberg catalog: "filesystem" (default) or postgres://... (env K2_CATALOG)')
+      .option('--registry <url>', 'schema registry URL for fresh rows (env K2_REGISTRY_URL)')
+      .option('--no-fresh', 'serve committed Iceberg rows only, not the uncommitted bus tail'),
+  )
     .action(async (flags: ServeFlags, cmd: Command) => {
       const { globals, logger } = commandContext(cmd);
       const metrics = createApiMetrics();
