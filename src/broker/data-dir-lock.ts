@@ -21,16 +21,18 @@ export interface LockInfo {
    * carry the same pid (pid reuse, e.g. pid 1 or 2 again after a container restart).
    */
   token?: string;
+  /** What holds the lock, e.g. "k2 load asx" (absent in locks of older versions). */
+  owner?: string;
 }
 
 /** Tokens of the locks this process holds. */
 const HELD = new Set<string>();
 
-const LockFile = z.object({ pid: z.number().int(), kafka: z.string(), registry: z.string().nullable(), token: z.string().optional() });
+const LockFile = z.object({ pid: z.number().int(), kafka: z.string(), registry: z.string().nullable(), token: z.string().optional(), owner: z.string().optional() });
 
 export class BrokerLockedError extends K2Error {
   constructor(readonly owner: LockInfo, dir: string) {
-    super('BROKER_LOCKED', `another k2 process (pid ${owner.pid}) already runs a broker on ${dir} at ${owner.kafka}; pass --brokers ${owner.kafka} to use it`, {
+    super('BROKER_LOCKED', `another k2 process (${describeLockOwner(owner)}) already runs a broker on ${dir} at ${owner.kafka}; pass --brokers ${owner.kafka} to use it`, {
       pid: owner.pid,
       kafka: owner.kafka,
       dir,
@@ -38,11 +40,17 @@ export class BrokerLockedError extends K2Error {
   }
 }
 
+/** "pid 123" or "k2 load asx, pid 123". */
+export function describeLockOwner(info: LockInfo): string {
+  return info.owner !== undefined ? `${info.owner}, pid ${info.pid}` : `pid ${info.pid}`;
+}
+
 export function lockPath(brokerDir: string): string {
   return join(brokerDir, 'broker.lock');
 }
 
-function alive(pid: number): boolean {
+/** Whether a process with this pid exists. */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -59,7 +67,7 @@ export function readLiveLock(brokerDir: string): LockInfo | null {
     const info = LockFile.parse(JSON.parse(readFileSync(path, 'utf8')));
     // our own pid: live only if this process took that lock (else a dead process had our pid)
     if (info.pid === process.pid) return info.token !== undefined && HELD.has(info.token) ? info : null;
-    return alive(info.pid) ? info : null;
+    return processAlive(info.pid) ? info : null;
   } catch {
     return null;
   }
@@ -70,9 +78,9 @@ export class DataDirLock {
 
   private constructor(private readonly path: string, private info: LockInfo) {}
 
-  static acquire(brokerDir: string, kafka: string): DataDirLock {
+  static acquire(brokerDir: string, kafka: string, owner?: string): DataDirLock {
     const path = lockPath(brokerDir);
-    const info: LockInfo = { pid: process.pid, kafka, registry: null, token: randomUUID() };
+    const info: LockInfo = { pid: process.pid, kafka, registry: null, token: randomUUID(), ...(owner !== undefined ? { owner } : {}) };
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
         const fd = openSync(path, 'wx');

@@ -46,6 +46,8 @@ export interface EmbeddedBrokerOptions {
   segmentBytes?: number;
   /** First-join delay to gather group members; default 100 ms. */
   initialRebalanceDelayMs?: number;
+  /** Recorded in the data dir's lock, e.g. "k2 load asx": who serves the data dir's bus. */
+  owner?: string;
   logger: Logger;
 }
 
@@ -69,7 +71,7 @@ export class EmbeddedBroker {
     const root = join(opts.dataDir, 'broker');
     mkdirSync(root, { recursive: true });
     // Take the directory before touching its logs: two brokers on one directory would corrupt it.
-    const lock = DataDirLock.acquire(root, 'starting');
+    const lock = DataDirLock.acquire(root, 'starting', opts.owner);
     try {
       return await EmbeddedBroker.startLocked(opts, root, lock);
     } catch (err) {

@@ -8,11 +8,14 @@
  * schema registry in-process on ephemeral loopback ports, storing data under
  * `<data-dir>/broker/`, and publishes their endpoints in `<data-dir>/broker/broker.lock`.
  * If another live k2 process already serves that data dir (`k2 broker`, or a
- * `k2 stream` with its in-process bus), it connects to that process instead. Otherwise it targets the given brokers and the registry
+ * `k2 stream` with its in-process bus), it connects to that process instead, unless
+ * that process's lock owner is in `waitWhileOwnedBy`: then it waits for the data dir
+ * to be free and starts the bus itself. With --brokers it targets the given brokers and the registry
  * from `registryUrl` / --registry / K2_REGISTRY_URL / http://localhost:8081.
  */
 import { join } from 'node:path';
-import { readLiveLock } from '../broker/data-dir-lock.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { BrokerLockedError, describeLockOwner, processAlive, readLiveLock, type LockInfo } from '../broker/data-dir-lock.js';
 import { EmbeddedBroker } from '../broker/embedded-broker.js';
 import { SchemaRegistryServer } from '../broker/registry/schema-registry-server.js';
 import type { GlobalOptions } from '../config/global-options.js';
@@ -29,6 +32,8 @@ export interface BusSession {
    * 'external': --brokers was given.
    */
   mode: 'in-process' | 'k2-broker' | 'external';
+  /** In 'k2-broker' mode: the process serving the bus, and whether it still runs. */
+  host?: { pid: number; owner: string | null; describe: string; alive(): boolean };
   close(): Promise<void>;
 }
 
@@ -39,7 +44,19 @@ export interface StartBusOptions {
   logger: Logger;
   /** Partitions of auto-created topics on the embedded broker; default 1. */
   defaultPartitions?: number;
+  /** Recorded in the data dir's lock when the bus starts here, e.g. "k2 load asx". */
+  owner?: string;
+  /**
+   * Owners whose bus is not borrowed but waited for: it goes away when they finish (another
+   * load), so this process waits for the data dir to be free and then serves the bus itself.
+   */
+  waitWhileOwnedBy?: readonly string[];
 }
+
+/** How long a lock without a registry URL (a bus still starting) is waited for. */
+const STARTING_WAIT_MS = 10_000;
+/** How often a wait for another process is logged. */
+const WAIT_LOG_MS = 10_000;
 
 /**
  * The endpoints of a live k2 process (`k2 broker`, or a command's in-process bus)
@@ -57,13 +74,54 @@ export async function startBus(opts: StartBusOptions): Promise<BusSession> {
     return { endpoints: { brokers: opts.globals.brokers, registryUrl: resolveRegistryUrl(opts.registryUrl) }, embedded: false, mode: 'external', close: async () => undefined };
   }
   const brokerDir = join(opts.globals.dataDir, 'broker');
-  const running = readLiveLock(brokerDir);
-  if (running && running.registry !== null && running.pid !== process.pid) {
-    opts.logger.info('bus: using the k2 broker already serving this data dir', { pid: running.pid, brokers: running.kafka, registry: running.registry });
-    return { endpoints: { brokers: [running.kafka], registryUrl: running.registry }, embedded: false, mode: 'k2-broker', close: async () => undefined };
+  let startingSince: number | null = null;
+  let loggedWaitAt = 0;
+  for (;;) {
+    const running = readLiveLock(brokerDir);
+    if (running !== null && running.pid !== process.pid) {
+      if (running.owner !== undefined && opts.waitWhileOwnedBy?.includes(running.owner)) {
+        if (Date.now() - loggedWaitAt >= WAIT_LOG_MS) {
+          loggedWaitAt = Date.now();
+          opts.logger.info(`bus: waiting for ${running.owner} (pid ${running.pid}) to finish with this data dir`, { pid: running.pid, owner: running.owner });
+        }
+        await sleep(200);
+        continue;
+      }
+      if (running.registry !== null) return borrowedBus(running, opts.logger);
+      // a bus still starting: its registry URL comes next
+      startingSince ??= Date.now();
+      if (Date.now() - startingSince < STARTING_WAIT_MS) {
+        await sleep(100);
+        continue;
+      }
+    }
+    try {
+      return await startInProcessBus(opts);
+    } catch (err) {
+      // another process took the data dir between the check and the start: use or wait for it
+      if (err instanceof BrokerLockedError && (startingSince === null || Date.now() - startingSince < STARTING_WAIT_MS)) {
+        startingSince ??= Date.now();
+        continue;
+      }
+      throw err;
+    }
   }
+}
+
+function borrowedBus(running: LockInfo, logger: Logger): BusSession {
+  logger.info('bus: using the k2 broker already serving this data dir', { pid: running.pid, owner: running.owner, brokers: running.kafka, registry: running.registry });
+  return {
+    endpoints: { brokers: [running.kafka], registryUrl: running.registry! },
+    embedded: false,
+    mode: 'k2-broker',
+    host: { pid: running.pid, owner: running.owner ?? null, describe: describeLockOwner(running), alive: () => processAlive(running.pid) },
+    close: async () => undefined,
+  };
+}
+
+async function startInProcessBus(opts: StartBusOptions): Promise<BusSession> {
   const logger = opts.logger.child({ component: 'embedded-bus' });
-  const broker = await EmbeddedBroker.start({ dataDir: opts.globals.dataDir, host: '127.0.0.1', port: 0, defaultPartitions: opts.defaultPartitions, logger });
+  const broker = await EmbeddedBroker.start({ dataDir: opts.globals.dataDir, host: '127.0.0.1', port: 0, defaultPartitions: opts.defaultPartitions, owner: opts.owner, logger });
   let registry: SchemaRegistryServer;
   try {
     registry = await SchemaRegistryServer.start({ dataDir: opts.globals.dataDir, host: '127.0.0.1', port: 0, logger });

@@ -44,6 +44,7 @@ export function registerBroker(program: Command): void {
         port: flags.port,
         defaultPartitions: flags.partitions,
         fsyncOnAcksAll: flags.fsync,
+        owner: 'k2 broker',
         logger,
       });
       let registry: SchemaRegistryServer;

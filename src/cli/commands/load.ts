@@ -31,7 +31,7 @@ import { addCatalogOption, addRegistryOption, embeddedConsumerConfig } from '../
 import { BackgroundConsumer } from '../../consume/background-consumer.js';
 import type { ConsumeSummary } from '../../consume/iceberg-consumer.js';
 import { ConsumeError } from '../../consume/errors.js';
-import { errorMessage } from '../../model/errors.js';
+import { errorMessage, K2Error } from '../../model/errors.js';
 import { formatTable, toJson, type Row } from '../output.js';
 import { checkConfiguredCatalog } from '../../iceberg/catalog/open-catalog.js';
 
@@ -111,6 +111,8 @@ export const loadAsxHooks: LoadAsxHooks = {
 
 /** What the in-process consumer committed, reported with the load summary. */
 let icebergResult: ConsumeSummary | null = null;
+/** The k2 process whose bus the load used, when another one served it (its consumers share the work). */
+let sharedBusWith: string | null = null;
 
 /**
  * In embedded mode the load runs the Iceberg consumer on a worker thread from the
@@ -125,10 +127,13 @@ async function consumeIntoIceberg(ctx: AfterPublishContext): Promise<void> {
   ctx.logger.info('published; the Iceberg consumer is committing the rest', { committed: ctx.session.committedRows(), records: total });
   const bar = total >= COMMIT_PROGRESS_MIN_ROWS ? progressBar(total, 'committing to Iceberg |{bar}| {value}/{total} rows') : null;
   const tick = bar === null ? null : setInterval(() => bar.update(Math.min(total, ctx.session.committedRows())), 200);
+  sharedBusWith = ctx.session.bus.host?.describe ?? null;
   try {
     icebergResult = await consumer.finish();
     bar?.update(total);
   } catch (err) {
+    const gone = hostGoneError(ctx.session.bus, err, total);
+    if (gone !== err) throw gone;
     // Nothing accepted is lost: the records are in the topics, and a later consume commits them exactly once.
     throw new ConsumeError(
       `${errorMessage(err)}; the ${ctx.result.summary.rowsValid} records are published to ${ctx.topics.join(', ')}: run \`k2 consume --once\` to commit them`,
@@ -146,21 +151,44 @@ async function consumeIntoIceberg(ctx: AfterPublishContext): Promise<void> {
 const LOAD_MAX_ROWS = 100_000;
 const LOAD_MAX_DELAY_MS = 2_000;
 
+/** How a load names itself in the data dir's bus lock. */
+const LOAD_BUS_OWNER = 'k2 load asx';
+
+/**
+ * An error of the bus while it is served by another k2 process that has exited since: says so,
+ * and that loading again is safe, instead of a bare connection error.
+ */
+function hostGoneError(bus: BusSession, err: unknown, published: number): unknown {
+  if (bus.host === undefined || bus.host.alive()) return err;
+  return new K2Error(
+    'BUS',
+    `the k2 process that served this data dir's bus (${bus.host.describe}) exited during the load, after ${published} records were published: ` +
+      'load the files again (rows already in the table are skipped)',
+    { pid: bus.host.pid },
+    { cause: err },
+  );
+}
+
 async function openBusPublisher(globals: GlobalOptions, logger: Logger, opts: PublisherOptions): Promise<AsxPublishSession> {
-  const bus = await startBus({ globals, logger, registryUrl: opts.registryUrl });
+  // Another load's bus goes away when that load ends: wait for it, then serve the bus here.
+  const bus = await startBus({ globals, logger, registryUrl: opts.registryUrl, owner: LOAD_BUS_OWNER, waitWhileOwnedBy: [LOAD_BUS_OWNER] });
   let producer: RecordProducer;
   let consumer: BackgroundConsumer | null = null;
   let committed = 0;
   try {
     producer = await RecordProducer.connect(bus.endpoints, { logger, embedded: bus.embedded, clientId: 'k2-load-asx' });
+    // The data dir's own bus: started here, or served by another k2 process (`k2 broker`, a
+    // stream, another load). Either way the rows must be in the table when the load returns,
+    // so the load runs the consumer then too (it joins the group of any consumer running there).
+    const dataDirBus = bus.mode !== 'external';
     // topics and schemas up front: the consumer joins at once instead of waiting for the
     // first produce to create them, and the first batch does not wait for the registry
-    if (bus.embedded) {
+    if (dataDirBus) {
       const admin = await BusAdmin.connect(bus.endpoints, logger);
       await admin.createTopics([{ topic: ASX_TRADES_TOPIC }, { topic: ASX_QUOTES_TOPIC }]).finally(() => admin.close());
     }
     await Promise.all([producer.prepare(ASX_TRADES_TOPIC, 'trades'), producer.prepare(ASX_QUOTES_TOPIC, 'quotes')]);
-    if (bus.embedded && opts.consume) {
+    if (dataDirBus && opts.consume) {
       consumer = BackgroundConsumer.start(
         embeddedConsumerConfig(globals, bus.endpoints, opts.catalog, { maxRows: LOAD_MAX_ROWS, maxDelayMs: LOAD_MAX_DELAY_MS, topicRefreshMs: 200 }),
         (event) => (committed += event.rows),
@@ -168,8 +196,9 @@ async function openBusPublisher(globals: GlobalOptions, logger: Logger, opts: Pu
     }
   } catch (err) {
     await bus.close();
-    throw err;
+    throw hostGoneError(bus, err, 0);
   }
+  let published = 0;
   let producerOpen = true;
   const finishPublishing = async (): Promise<void> => {
     if (!producerOpen) return;
@@ -183,16 +212,24 @@ async function openBusPublisher(globals: GlobalOptions, logger: Logger, opts: Pu
     sink: {
       send: async (kind, records) => {
         const failed = consumer?.error;
-        if (failed) throw failed;
-        await producer.send(kind === 'trades' ? ASX_TRADES_TOPIC : ASX_QUOTES_TOPIC, kind, records);
+        if (failed) throw hostGoneError(bus, failed, published);
+        try {
+          published += (await producer.send(kind === 'trades' ? ASX_TRADES_TOPIC : ASX_QUOTES_TOPIC, kind, records)).records;
+        } catch (err) {
+          throw hostGoneError(bus, err, published);
+        }
       },
       // each converted chunk is encoded at once (the schemas are registered above), so only
       // wire messages wait while a batch fills
       seal: (kind, records) => producer.seal(kind === 'trades' ? ASX_TRADES_TOPIC : ASX_QUOTES_TOPIC, kind, records),
       sendSealed: async (kind, chunks) => {
         const failed = consumer?.error;
-        if (failed) throw failed;
-        await producer.sendSealed(kind === 'trades' ? ASX_TRADES_TOPIC : ASX_QUOTES_TOPIC, kind, chunks as SealedRecords[]);
+        if (failed) throw hostGoneError(bus, failed, published);
+        try {
+          published += (await producer.sendSealed(kind === 'trades' ? ASX_TRADES_TOPIC : ASX_QUOTES_TOPIC, kind, chunks as SealedRecords[])).records;
+        } catch (err) {
+          throw hostGoneError(bus, err, published);
+        }
       },
     },
     finishPublishing,
@@ -276,7 +313,15 @@ async function loadAsx(files: string[], flags: LoadAsxFlags, cmd: Command): Prom
     logger.warn('rows rejected', { rejected: summary.rows_rejected, dead_letter: result.deadLetterPath });
   }
   logger.info('trade sides', result.sideMethods);
-  const iceberg = icebergResult === null ? undefined : { trades_v2: icebergResult.rows_committed.trades_v2, quotes_v2: icebergResult.rows_committed.quotes_v2, duplicates_dropped: icebergResult.duplicates_dropped };
+  const iceberg =
+    icebergResult === null
+      ? undefined
+      : {
+          trades_v2: icebergResult.rows_committed.trades_v2,
+          quotes_v2: icebergResult.rows_committed.quotes_v2,
+          duplicates_dropped: icebergResult.duplicates_dropped,
+          ...(sharedBusWith !== null ? { shared_bus_with: sharedBusWith } : {}),
+        };
   if (json) {
     process.stdout.write(`${toJson(iceberg === undefined ? summary : { ...summary, iceberg })}\n`);
     return;
@@ -291,6 +336,9 @@ async function loadAsx(files: string[], flags: LoadAsxFlags, cmd: Command): Prom
     process.stdout.write(
       `committed to Iceberg: market_data.trades_v2 +${iceberg.trades_v2} rows, market_data.quotes_v2 +${iceberg.quotes_v2} rows` +
         `${iceberg.duplicates_dropped > 0 ? ` (${iceberg.duplicates_dropped} already in the table, skipped)` : ''}\n` +
+        (sharedBusWith !== null
+          ? `every published row is in the tables; the bus is served by ${sharedBusWith}, whose consumer may have committed some of them (counted there)\n`
+          : '') +
         `try: k2 query --symbol ${Object.keys(summary.by_symbol)[0] ?? 'BHP'} --limit 10\n`,
     );
   }

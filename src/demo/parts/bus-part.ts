@@ -17,7 +17,7 @@ export interface StartedBusPart extends BusPart {
 }
 
 export async function startBusPart(globals: GlobalOptions, registryUrl: string | undefined, logger: Logger): Promise<StartedBusPart> {
-  const bus: BusSession = await startBus({ globals, logger, registryUrl });
+  const bus: BusSession = await startBus({ globals, logger, registryUrl, owner: 'k2 demo' });
   let producer: RecordProducer;
   try {
     producer = await RecordProducer.connect(bus.endpoints, { logger, embedded: bus.embedded, clientId: 'k2-demo' });
