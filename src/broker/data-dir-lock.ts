@@ -1,7 +1,8 @@
 /**
  * One broker per data directory. `<data-dir>/broker/broker.lock` holds the owner's
- * pid and endpoints as JSON; it is created exclusively, replaced when its pid is
- * gone (after kill -9), and removed on close. A second process that finds a live
+ * pid, start time and endpoints as JSON; it is created exclusively, replaced when its
+ * owner is gone (after kill -9: no such pid, or the pid now belongs to a process that
+ * started at another time), and removed on close. A second process that finds a live
  * owner gets BrokerLockedError, or (startBus) connects to that owner's endpoints.
  */
 import { closeSync, existsSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
@@ -23,12 +24,17 @@ export interface LockInfo {
   token?: string;
   /** What holds the lock, e.g. "k2 load asx" (absent in locks of older versions). */
   owner?: string;
+  /**
+   * When the owner process started (Linux: /proc/<pid>/stat field 22, clock ticks after boot): a live
+   * process with the owner's pid but another start time is not the owner (pid reuse).
+   */
+  started?: string;
 }
 
 /** Tokens of the locks this process holds. */
 const HELD = new Set<string>();
 
-const LockFile = z.object({ pid: z.number().int(), kafka: z.string(), registry: z.string().nullable(), token: z.string().optional(), owner: z.string().optional() });
+const LockFile = z.object({ pid: z.number().int(), kafka: z.string(), registry: z.string().nullable(), token: z.string().optional(), owner: z.string().optional(), started: z.string().optional() });
 
 export class BrokerLockedError extends K2Error {
   constructor(readonly owner: LockInfo, dir: string) {
@@ -49,6 +55,32 @@ export function lockPath(brokerDir: string): string {
   return join(brokerDir, 'broker.lock');
 }
 
+/**
+ * When process `pid` started, as /proc/<pid>/stat's starttime (clock ticks after boot), or null
+ * where /proc is not there (not Linux) or the process is gone.
+ */
+export function processStartTime(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so count from the last ')'
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return fields[19] ?? null; // field 22 of the whole line
+  } catch {
+    return null;
+  }
+}
+
+/** This process's start time, for the locks it takes. */
+const OWN_START_TIME = processStartTime(process.pid);
+
+/** Whether the owner of a lock still runs: its pid exists and, where it can be checked, started when the lock says. */
+export function lockOwnerAlive(info: Pick<LockInfo, 'pid' | 'started'>): boolean {
+  if (!processAlive(info.pid)) return false;
+  if (info.started === undefined) return true;
+  const now = processStartTime(info.pid);
+  return now === null || now === info.started;
+}
+
 /** Whether a process with this pid exists. */
 export function processAlive(pid: number): boolean {
   try {
@@ -67,7 +99,7 @@ export function readLiveLock(brokerDir: string): LockInfo | null {
     const info = LockFile.parse(JSON.parse(readFileSync(path, 'utf8')));
     // our own pid: live only if this process took that lock (else a dead process had our pid)
     if (info.pid === process.pid) return info.token !== undefined && HELD.has(info.token) ? info : null;
-    return processAlive(info.pid) ? info : null;
+    return lockOwnerAlive(info) ? info : null;
   } catch {
     return null;
   }
@@ -80,7 +112,14 @@ export class DataDirLock {
 
   static acquire(brokerDir: string, kafka: string, owner?: string): DataDirLock {
     const path = lockPath(brokerDir);
-    const info: LockInfo = { pid: process.pid, kafka, registry: null, token: randomUUID(), ...(owner !== undefined ? { owner } : {}) };
+    const info: LockInfo = {
+      pid: process.pid,
+      kafka,
+      registry: null,
+      token: randomUUID(),
+      ...(owner !== undefined ? { owner } : {}),
+      ...(OWN_START_TIME !== null ? { started: OWN_START_TIME } : {}),
+    };
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
         const fd = openSync(path, 'wx');

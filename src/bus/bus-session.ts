@@ -15,7 +15,7 @@
  */
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BrokerLockedError, describeLockOwner, processAlive, readLiveLock, type LockInfo } from '../broker/data-dir-lock.js';
+import { BrokerLockedError, describeLockOwner, lockOwnerAlive, readLiveLock, type LockInfo } from '../broker/data-dir-lock.js';
 import { EmbeddedBroker } from '../broker/embedded-broker.js';
 import { SchemaRegistryServer } from '../broker/registry/schema-registry-server.js';
 import type { GlobalOptions } from '../config/global-options.js';
@@ -114,7 +114,7 @@ function borrowedBus(running: LockInfo, logger: Logger): BusSession {
     endpoints: { brokers: [running.kafka], registryUrl: running.registry! },
     embedded: false,
     mode: 'k2-broker',
-    host: { pid: running.pid, owner: running.owner ?? null, describe: describeLockOwner(running), alive: () => processAlive(running.pid) },
+    host: { pid: running.pid, owner: running.owner ?? null, describe: describeLockOwner(running), alive: () => lockOwnerAlive(running) },
     close: async () => undefined,
   };
 }

@@ -245,4 +245,31 @@ describe('one broker per data dir', () => {
       other.cleanup();
     }
   });
+
+  it('replaces a lock whose pid now belongs to another live process, and keeps one whose owner still runs', async () => {
+    const { DataDirLock, lockPath, processStartTime, readLiveLock } = await import('../../src/broker/data-dir-lock.js');
+    const { mkdirSync, writeFileSync } = await import('node:fs');
+    const { spawn } = await import('node:child_process');
+    const other = tempDir('k2-lock-');
+    // some other program that got the pid the lock names
+    const stranger = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
+    try {
+      const started = processStartTime(stranger.pid!);
+      expect(started).toMatch(/^\d+$/); // Linux /proc
+      const brokerDir = `${other.path}/broker`;
+      mkdirSync(brokerDir, { recursive: true });
+      // its real start time: that is the owner, alive
+      writeFileSync(lockPath(brokerDir), JSON.stringify({ pid: stranger.pid, kafka: '127.0.0.1:1', registry: null, token: 't', started }));
+      expect(readLiveLock(brokerDir)).toMatchObject({ pid: stranger.pid });
+      // another start time: the owner died and its pid was reused
+      writeFileSync(lockPath(brokerDir), JSON.stringify({ pid: stranger.pid, kafka: '127.0.0.1:1', registry: null, token: 't', started: String(Number(started) - 1) }));
+      expect(readLiveLock(brokerDir)).toBeNull();
+      const lock = DataDirLock.acquire(brokerDir, '127.0.0.1:2', 'k2 broker');
+      expect(readLiveLock(brokerDir)).toMatchObject({ pid: process.pid, kafka: '127.0.0.1:2', owner: 'k2 broker', started: processStartTime(process.pid) });
+      lock.release();
+    } finally {
+      stranger.kill('SIGKILL');
+      other.cleanup();
+    }
+  });
 });
