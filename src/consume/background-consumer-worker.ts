@@ -6,6 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { openCatalog } from '../iceberg/catalog/open-catalog.js';
 import { createLogger } from '../log/logger.js';
+import { K2Error } from '../model/errors.js';
 import type { MetricJson } from '../metrics/metrics-mirror.js';
 import { createMetricsRegistry } from '../metrics/registry.js';
 import type { BackgroundConsumerConfig, FromWorker, ToWorker } from './background-consumer-protocol.js';
@@ -18,7 +19,8 @@ const post = (m: FromWorker): void => port.postMessage(m);
 
 function failed(err: unknown): void {
   const e = err instanceof Error ? err : new Error(String(err));
-  post({ type: 'failed', name: e.name, message: e.message, stack: e.stack });
+  // a K2Error's context (the file, table, topic...) goes along: only the message crosses the thread
+  post({ type: 'failed', name: e.name, message: e instanceof K2Error ? e.describe() : e.message, stack: e.stack });
 }
 
 async function main(): Promise<void> {

@@ -3,6 +3,7 @@
  * same file again adds nothing (the consumer's id anti-join).
  */
 import { afterAll, describe, expect, it } from 'vitest';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { openCatalog } from '../../src/iceberg/catalog/open-catalog.js';
@@ -67,6 +68,22 @@ describe('k2 load asx (embedded) into Iceberg', () => {
       const consumed = await runK2(['--data-dir', other.path, '--log-level', 'warn', '--json', 'consume', '--once']);
       expect(consumed.code, consumed.stderr).toBe(0);
       expect((JSON.parse(consumed.stdout) as { rows_committed: { trades_v2: number } }).rows_committed.trades_v2).toBe(232);
+    } finally {
+      other.cleanup();
+    }
+  }, 180_000);
+
+  it("names the broken file when the table's metadata cannot be read", async () => {
+    const other = tempDir();
+    try {
+      const first = await runK2(['--data-dir', other.path, '--log-level', 'warn', 'load', 'asx', TRADES]);
+      expect(first.code, first.stderr).toBe(0);
+      const metadata = join(other.path, 'warehouse', 'market_data', 'trades_v2', 'metadata');
+      const list = readdirSync(metadata).find((f) => f.startsWith('snap-'))!;
+      writeFileSync(join(metadata, list), readFileSync(join(metadata, list)).subarray(0, 100)); // a truncated manifest list
+      const second = await runK2(['--data-dir', other.path, '--log-level', 'warn', 'load', 'asx', join(REPO_ROOT, 'fixtures/asx/trades/3153.csv')]);
+      expect(second.code).toBe(1);
+      expect(second.stderr).toContain(`background Iceberg consumer failed: not an Avro container file: truncated header (file=${join(metadata, list)})`);
     } finally {
       other.cleanup();
     }
