@@ -7,39 +7,12 @@
  * Before these deadlines a read here waited for kafkajs's request timeout (30 s and its
  * retries): these tests then fail by their own timeout.
  */
-import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/log/logger.js';
 import { BusTailSource } from '../../src/query/bus-tail-source.js';
 import { DataDirBusTailSource } from '../../src/query/data-dir-bus-tail-source.js';
 import { FreshReadAbortedError, FreshReadTimeoutError, freshTimedOut, readFreshRows } from '../../src/query/tail-source.js';
-
-/** Accepts TCP connections and never answers nor closes them (like /tmp/k2-chaos-repro/blackhole.py). */
-class Blackhole {
-  readonly sockets: Socket[] = [];
-  private constructor(private readonly server: Server) {
-    server.on('connection', (s) => {
-      s.on('error', () => undefined);
-      this.sockets.push(s);
-    });
-  }
-  static async start(): Promise<Blackhole> {
-    const server = createServer();
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    return new Blackhole(server);
-  }
-  get endpoints(): { brokers: string[]; registryUrl: string } {
-    return { brokers: [`127.0.0.1:${(this.server.address() as AddressInfo).port}`], registryUrl: 'http://127.0.0.1:9' };
-  }
-  /** Resolves once at least n connections were accepted. */
-  async connections(n: number): Promise<void> {
-    while (this.sockets.length < n) await new Promise((r) => setTimeout(r, 20));
-  }
-  close(): void {
-    for (const s of this.sockets) s.destroy();
-    this.server.close();
-  }
-}
+import { Blackhole } from '../support/blackhole.js';
 
 const TEST_TIMEOUT_MS = 20_000; // well below the ~30 s a read to this broker took before
 

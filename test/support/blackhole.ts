@@ -17,6 +17,11 @@ export class Blackhole {
   get address(): string {
     return `127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }
+  /** Bus endpoints whose broker is this hole (and a registry nobody listens on). */
+  get endpoints(): { brokers: string[]; registryUrl: string } {
+    return { brokers: [this.address], registryUrl: 'http://127.0.0.1:9' };
+  }
+  /** Resolves once at least n connections were accepted. */
   async connections(n: number): Promise<void> {
     while (this.sockets.length < n) await new Promise((r) => setTimeout(r, 20));
   }
