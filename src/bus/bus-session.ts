@@ -9,8 +9,8 @@
  * `<data-dir>/broker/`, and publishes their endpoints in `<data-dir>/broker/broker.lock`.
  * If another live k2 process already serves that data dir (`k2 broker`, or a
  * `k2 stream` with its in-process bus), it connects to that process instead, unless
- * that process's lock owner is in `waitWhileOwnedBy`: then it waits for the data dir
- * to be free and starts the bus itself. With --brokers it targets the given brokers and the registry
+ * that process is a load (`waitWhileOwnedBy`), whose bus ends with it: then it waits
+ * for the data dir to be free and starts the bus itself. With --brokers it targets the given brokers and the registry
  * from `registryUrl` / --registry / K2_REGISTRY_URL / http://localhost:8081.
  */
 import { join } from 'node:path';
@@ -47,11 +47,17 @@ export interface StartBusOptions {
   /** Recorded in the data dir's lock when the bus starts here, e.g. "k2 load asx". */
   owner?: string;
   /**
-   * Owners whose bus is not borrowed but waited for: it goes away when they finish (another
-   * load), so this process waits for the data dir to be free and then serves the bus itself.
+   * Owners whose bus is not borrowed but waited for: it goes away when they finish (a load),
+   * so this process waits for the data dir to be free and then serves the bus itself.
+   * Default SHORT_LIVED_BUS_OWNERS.
    */
   waitWhileOwnedBy?: readonly string[];
 }
+
+/** How `k2 load asx` names itself in the data dir's bus lock. */
+export const LOAD_BUS_OWNER = 'k2 load asx';
+/** Owners whose bus ends with their job: waited for rather than borrowed. */
+export const SHORT_LIVED_BUS_OWNERS: readonly string[] = [LOAD_BUS_OWNER];
 
 /** How long a lock without a registry URL (a bus still starting) is waited for. */
 const STARTING_WAIT_MS = 10_000;
@@ -79,7 +85,7 @@ export async function startBus(opts: StartBusOptions): Promise<BusSession> {
   for (;;) {
     const running = readLiveLock(brokerDir);
     if (running !== null && running.pid !== process.pid) {
-      if (running.owner !== undefined && opts.waitWhileOwnedBy?.includes(running.owner)) {
+      if (running.owner !== undefined && (opts.waitWhileOwnedBy ?? SHORT_LIVED_BUS_OWNERS).includes(running.owner)) {
         if (Date.now() - loggedWaitAt >= WAIT_LOG_MS) {
           loggedWaitAt = Date.now();
           opts.logger.info(`bus: waiting for ${running.owner} (pid ${running.pid}) to finish with this data dir`, { pid: running.pid, owner: running.owner });

@@ -54,9 +54,8 @@ describe('k2 load asx next to another k2 process on the same data dir', () => {
     }
   }, 120_000);
 
-  it('waits while another load holds the data dir, then serves its own bus', async () => {
-    const dataDir = join(dir.path, 'after-load');
-    // A load in progress, as its lock shows it: a live pid, endpoints nobody listens on.
+  /** A load in progress, as its lock shows it: a live pid, endpoints nobody listens on. */
+  async function fakeLoadHoldingBus(dataDir: string): Promise<ChildProcess> {
     const holder = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
     children.push(holder);
     mkdirSync(join(dataDir, 'broker'), { recursive: true });
@@ -65,6 +64,12 @@ describe('k2 load asx next to another k2 process on the same data dir', () => {
       join(dataDir, 'broker', 'broker.lock'),
       JSON.stringify({ pid: holder.pid, kafka: `127.0.0.1:${deadPort}`, registry: `http://127.0.0.1:${deadPort}`, token: 'other', owner: 'k2 load asx' }),
     );
+    return holder;
+  }
+
+  it('waits while another load holds the data dir, then serves its own bus', async () => {
+    const dataDir = join(dir.path, 'after-load');
+    const holder = await fakeLoadHoldingBus(dataDir);
     const load = spawnK2(['--data-dir', dataDir, 'load', 'asx', SMALL, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
     children.push(load);
     let out = '';
@@ -81,6 +86,22 @@ describe('k2 load asx next to another k2 process on the same data dir', () => {
     expect(await exited, err).toBe(0);
     expect((JSON.parse(out) as LoadJson).iceberg).toEqual({ trades_v2: 232, quotes_v2: 0, duplicates_dropped: 0 });
     expect(await tradeCount(dataDir, 'DVN')).toBe(232);
+  }, 120_000);
+
+  it('k2 consume waits for a load holding the data dir too, rather than borrow a bus that ends with it', async () => {
+    const dataDir = join(dir.path, 'consume-after-load');
+    const holder = await fakeLoadHoldingBus(dataDir);
+    const consume = spawnK2(['--data-dir', dataDir, 'consume', '--once'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(consume);
+    let err = '';
+    consume.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
+    const exited = new Promise<number | null>((resolve) => consume.on('close', (code) => resolve(code)));
+    while (!err.includes(`waiting for k2 load asx (pid ${holder.pid})`)) {
+      expect(consume.exitCode, err).toBeNull();
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    holder.kill('SIGKILL');
+    expect(await exited, err).toBe(0);
   }, 120_000);
 
   it('says so when the process serving the bus exits mid-load; loading again completes the table', async () => {

@@ -16,6 +16,7 @@ import type { GlobalOptions } from '../../config/global-options.js';
 import { parseSetting } from '../../config/global-options.js';
 import type { Logger } from '../../log/logger.js';
 import { BusAdmin, RecordProducer, startBus, type BusSession, type SealedRecords } from '../../bus/index.js';
+import { LOAD_BUS_OWNER } from '../../bus/bus-session.js';
 import { topicName } from '../../model/topics.js';
 import {
   DeadLetterFile,
@@ -151,9 +152,6 @@ async function consumeIntoIceberg(ctx: AfterPublishContext): Promise<void> {
 const LOAD_MAX_ROWS = 100_000;
 const LOAD_MAX_DELAY_MS = 2_000;
 
-/** How a load names itself in the data dir's bus lock. */
-const LOAD_BUS_OWNER = 'k2 load asx';
-
 /**
  * An error of the bus while it is served by another k2 process that has exited since: says so,
  * and that loading again is safe, instead of a bare connection error.
@@ -171,7 +169,7 @@ function hostGoneError(bus: BusSession, err: unknown, published: number): unknow
 
 async function openBusPublisher(globals: GlobalOptions, logger: Logger, opts: PublisherOptions): Promise<AsxPublishSession> {
   // Another load's bus goes away when that load ends: wait for it, then serve the bus here.
-  const bus = await startBus({ globals, logger, registryUrl: opts.registryUrl, owner: LOAD_BUS_OWNER, waitWhileOwnedBy: [LOAD_BUS_OWNER] });
+  const bus = await startBus({ globals, logger, registryUrl: opts.registryUrl, owner: LOAD_BUS_OWNER });
   let producer: RecordProducer;
   let consumer: BackgroundConsumer | null = null;
   let committed = 0;
