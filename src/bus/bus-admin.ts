@@ -8,12 +8,14 @@
  *   admin.partitionOffsets(topic: string): Promise<PartitionOffsets[]>   // earliest + high watermark per partition
  *   admin.groupLag(groupId: string, topics: string[]): Promise<PartitionLag[]>
  *   admin.close(): Promise<void>
+ *   admin.close(timeoutMs): Promise<boolean>   // ... or gives up waiting (broker gone or hung): false
  */
 import type { Admin } from 'kafkajs';
 import type { Logger } from '../log/logger.js';
 import type { BusEndpoints } from './endpoints.js';
 import { BusError } from './errors.js';
 import { createKafka } from './kafka-client.js';
+import { settleWithin } from '../resilience/deadline.js';
 
 export interface PartitionOffsets {
   partition: number;
@@ -86,7 +88,17 @@ export class BusAdmin {
     return out.sort((a, b) => (a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1));
   }
 
-  async close(): Promise<void> {
-    await this.admin.disconnect();
+  /** Disconnects; with `timeoutMs`, stops waiting after that long (requests in flight to a hung broker) and resolves false. */
+  async close(): Promise<void>;
+  async close(timeoutMs: number): Promise<boolean>;
+  async close(timeoutMs?: number): Promise<void | boolean> {
+    if (timeoutMs === undefined) {
+      await this.admin.disconnect();
+      return;
+    }
+    const closing = this.admin.disconnect();
+    const done = await settleWithin(closing, timeoutMs);
+    if (done) await closing;
+    return done;
   }
 }

@@ -9,6 +9,7 @@
  *   consumer.pause(tps: TopicPartition[]) / consumer.resume(tps: TopicPartition[])
  *   consumer.assignment(): TopicPartition[]
  *   consumer.disconnect(): Promise<void>                                    // leaves the group cleanly
+ *   consumer.disconnect(timeoutMs): Promise<boolean>                        // ... or gives up waiting (broker gone): false
  *
  * `onAssigned(assignment)` runs after every rebalance, before any batch of the new
  * generation is delivered; seeking inside it is safe: batches below a sought
@@ -22,6 +23,7 @@ import { toBusMessage, type BusBatch, type TopicPartition, type TopicPartitionOf
 import type { BusEndpoints } from './endpoints.js';
 import { BusError } from './errors.js';
 import { RETRY_POLICY, createKafka } from './kafka-client.js';
+import { settleWithin } from '../resilience/deadline.js';
 
 export interface BusConsumerOptions {
   groupId: string;
@@ -52,6 +54,8 @@ export class BusConsumer {
   private assignmentReady: Promise<void> = Promise.resolve();
   /** Lowest offset to deliver per partition after a seek. */
   private readonly floors = new Map<string, bigint>();
+  /** In the group and running: kafkajs skips a commit silently otherwise (e.g. crashed after the broker went away). */
+  private inGroup = false;
 
   private constructor(
     private readonly consumer: Consumer,
@@ -78,6 +82,7 @@ export class BusConsumer {
       for (const [topic, partitions] of Object.entries(e.payload.memberAssignment)) for (const partition of partitions) assignment.push({ topic, partition });
       bus.assigned = assignment;
       bus.floors.clear();
+      bus.inGroup = true;
       const hook = opts.onAssigned;
       bus.assignmentReady = hook
         ? Promise.resolve()
@@ -85,6 +90,8 @@ export class BusConsumer {
             .catch((err: unknown) => opts.logger.error('bus: onAssigned failed', { error: (err as Error).message }))
         : Promise.resolve();
     });
+    consumer.on(consumer.events.CRASH, () => (bus.inGroup = false));
+    consumer.on(consumer.events.STOP, () => (bus.inGroup = false));
     try {
       await consumer.connect();
     } catch (err) {
@@ -116,7 +123,9 @@ export class BusConsumer {
     this.consumer.seek({ topic: tpo.topic, partition: tpo.partition, offset: tpo.offset.toString() });
   }
 
+  /** Commits group offsets; throws when the consumer is not in its group (kafkajs would skip the commit without a word). */
   async commitOffsets(offsets: TopicPartitionOffset[]): Promise<void> {
+    if (!this.inGroup) throw new BusError(`group offsets not committed: the consumer is not in group ${this.opts.groupId} (stopped, or crashed after losing the broker)`, { group: this.opts.groupId });
     await this.consumer.commitOffsets(offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset.toString() })));
   }
 
@@ -132,9 +141,25 @@ export class BusConsumer {
     return [...this.assigned];
   }
 
-  async disconnect(): Promise<void> {
+  /**
+   * Stops fetching, leaves the group and closes the connections. Against a broker that is
+   * gone or hung, kafkajs waits for its fetch loop to give up reconnecting and for requests
+   * in flight (~20 s with our retry policy); with `timeoutMs` this stops waiting after that
+   * long and resolves false. kafkajs may then still be retrying in the background (it does
+   * not restart the consumer once it is disconnecting): a command that is done exits anyway.
+   */
+  async disconnect(): Promise<void>;
+  async disconnect(timeoutMs: number): Promise<boolean>;
+  async disconnect(timeoutMs?: number): Promise<void | boolean> {
     this.markDisconnecting();
-    await this.consumer.disconnect();
+    if (timeoutMs === undefined) {
+      await this.consumer.disconnect();
+      return;
+    }
+    const left = this.consumer.disconnect();
+    const done = await settleWithin(left, timeoutMs);
+    if (done) await left; // a failed disconnect still throws, as without a timeout
+    return done;
   }
 }
 

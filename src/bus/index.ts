@@ -9,4 +9,4 @@ export { BusAdmin, type PartitionOffsets, type PartitionLag } from './bus-admin.
 export { readTopicTail, type TopicTailOptions, type PartitionTail } from './topic-tail-reader.js';
 export type { BusMessage, BusBatch, TopicPartition, TopicPartitionOffset } from './bus-message.js';
 export { BusError, SchemaRegistryError, UndecodableRecordError, type UndecodableReason } from './errors.js';
-export { publishSealed, publishTagged, sealTagged, type SealedTagged, type TradeQuoteTopics } from './tagged-record-publisher.js';
+export { publishSealed, publishTagged, sealTagged, unsealTagged, type SealedTagged, type TradeQuoteTopics } from './tagged-record-publisher.js';

@@ -12,8 +12,10 @@
  *   producer.sendMessages(topic: string, kind: RecordKind, messages: readonly WireMessage[]): Promise<SendSummary>
  *   producer.seal<K extends RecordKind>(topic, kind, records): SealedRecords<K>         // sync: encoded now (packed), or the records kept
  *   producer.sendSealed<K extends RecordKind>(topic, kind, chunks: readonly SealedRecords<K>[]): Promise<SendSummary>
+ *   producer.unseal<K extends RecordKind>(kind, sealed: SealedRecords<K>): RecordOfKind[K][]   // the records back (sends that never happened)
  *   producer.flush(): Promise<void>   // waits for every send in progress
  *   producer.close(): Promise<void>
+ *   producer.close(timeoutMs): Promise<boolean>   // ... but gives up waiting after timeoutMs (broker gone or hung): false
  *
  * Compression: 'none' by default for the embedded broker (loopback: CPU-bound,
  * bytes are free), 'gzip' by default for external brokers (Avro market data
@@ -24,7 +26,8 @@ import type { Logger } from '../log/logger.js';
 import type { RecordKind, RecordOfKind } from '../model/record-kind.js';
 import { valueSubject } from '../model/topics.js';
 import { v2SchemaString, v2Type } from '../schema/v2-schemas.js';
-import { encodeWireMany, encodeWirePacked, type PackedWire } from '../schema/wire-format.js';
+import { decodeWire, encodeWireMany, encodeWirePacked, type PackedWire } from '../schema/wire-format.js';
+import { settleWithin } from '../resilience/deadline.js';
 import type { BusEndpoints } from './endpoints.js';
 import { BusError } from './errors.js';
 import { CompressionTypes, createKafka } from './kafka-client.js';
@@ -168,6 +171,19 @@ export class RecordProducer {
     return this.sendMessages(topic, kind, messages);
   }
 
+  /**
+   * The records of a sealed chunk, decoded back from its wire messages (or as they were kept):
+   * what a caller that gives up on sending still has to account for, e.g. to dead-letter them.
+   */
+  unseal<K extends RecordKind>(kind: K, sealed: SealedRecords<K>): RecordOfKind[K][] {
+    if ('records' in sealed) return [...sealed.records];
+    const { buf, starts, keys } = sealed.packed;
+    const type = v2Type(kind);
+    const out = new Array<RecordOfKind[K]>(keys.length);
+    for (let i = 0; i < keys.length; i++) out[i] = decodeWire<RecordOfKind[K]>(buf.subarray(starts[i], starts[i + 1]), type);
+    return out;
+  }
+
   /** Publishes messages made by encode/encodeNow, in order; resolves once all are acknowledged. */
   sendMessages(topic: string, kind: RecordKind, messages: readonly WireMessage[]): Promise<SendSummary> {
     return this.track(this.publishMessages(topic, kind, messages));
@@ -228,8 +244,30 @@ export class RecordProducer {
     await Promise.allSettled([...this.inFlight]);
   }
 
-  async close(): Promise<void> {
-    await this.flush();
-    await this.producer.disconnect();
+  /** Sends still waiting for their acknowledgement. */
+  get sendsInFlight(): number {
+    return this.inFlight.size;
+  }
+
+  /**
+   * Waits for the sends in progress, then disconnects. With `timeoutMs`, gives up waiting
+   * after that long (a broker that is gone or hung keeps kafkajs retrying for ~20 s, and a
+   * disconnect waits for requests in flight) and resolves false: the sends not acknowledged
+   * by then are the caller's to account for, and kafkajs's retries may still be running.
+   */
+  async close(): Promise<void>;
+  async close(timeoutMs: number): Promise<boolean>;
+  async close(timeoutMs?: number): Promise<void | boolean> {
+    if (timeoutMs === undefined) {
+      await this.flush();
+      await this.producer.disconnect();
+      return;
+    }
+    const deadline = Date.now() + timeoutMs;
+    const flushed = await settleWithin(this.flush(), timeoutMs);
+    if (!flushed) this.logger.warn('bus: sends still unacknowledged at close; not waiting for them', { sends: this.inFlight.size, waited_ms: timeoutMs });
+    const disconnected = await settleWithin(this.producer.disconnect(), Math.max(0, deadline - Date.now()));
+    if (!disconnected) this.logger.warn('bus: producer disconnect did not finish in time (broker unreachable?); going on without it');
+    return flushed && disconnected;
   }
 }

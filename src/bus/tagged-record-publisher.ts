@@ -5,7 +5,8 @@
  *
  * A stream can also seal records as they arrive (`sealTagged`: encoded at once, so the
  * record objects die young and only wire messages wait) and publish several sealed
- * batches later as one (`publishSealed`), in order.
+ * batches later as one (`publishSealed`), in order; `unsealTagged` gives a sealed batch's
+ * records back when it will not be sent after all.
  */
 import type { QuoteV2 } from '../model/quote.js';
 import type { TaggedRecord } from '../model/record-kind.js';
@@ -47,6 +48,14 @@ export async function publishTagged(producer: RecordProducer, topics: TradeQuote
 export function sealTagged(producer: RecordProducer, topics: TradeQuoteTopics, batch: readonly TaggedRecord[]): SealedTagged {
   const { trades, quotes } = splitByKind(batch);
   return { trades: producer.seal(topics.trades, 'trades', trades), quotes: producer.seal(topics.quotes, 'quotes', quotes) };
+}
+
+/** The records of a sealed batch again (trades, then quotes): for sends given up on, e.g. at a shutdown deadline. */
+export function unsealTagged(producer: RecordProducer, sealed: SealedTagged): TaggedRecord[] {
+  const out: TaggedRecord[] = [];
+  for (const record of producer.unseal('trades', sealed.trades)) out.push({ kind: 'trades', record });
+  for (const record of producer.unseal('quotes', sealed.quotes)) out.push({ kind: 'quotes', record });
+  return out;
 }
 
 /** Publishes sealed batches as one send per topic, in their order; returns how many records were sent. */

@@ -17,6 +17,11 @@
  * ids already committed in the same (exchange, symbol, day) slice of the table, so
  * a CSV loaded twice does not double the table. Undecodable records go to a
  * dead-letter file and never block their partition.
+ *
+ * Stopping does not depend on the broker: what is buffered is committed to Iceberg (which
+ * needs no broker), then the group offsets, leaving the group and closing the admin client
+ * are each waited for a bounded time, so a broker that went away cannot hold up a SIGINT
+ * (kafkajs would retry for ~20 s); what did not finish is logged.
  */
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
@@ -45,6 +50,7 @@ import { DeadLetterFile } from './dead-letter-file.js';
 import { ConsumeError, FencedCommitError } from './errors.js';
 import { OFFSETS_PROPERTY, getOffset, mergeOffsets, parseOffsets, serializeOffsets, setOffset, type OffsetMap } from './offsets.js';
 import { SequenceTracker } from './sequence-tracker.js';
+import { settleWithin } from '../resilience/deadline.js';
 import { TableBuffer, tpKey } from './table-buffer.js';
 
 export const DEFAULT_GROUP_ID = 'k2-iceberg';
@@ -98,6 +104,8 @@ interface TableState {
   /** decodes Avro bodies written with the v2 schema straight into the buffer's columns */
   columns: AvroColumnDecoder;
   flushing: Promise<void>;
+  /** The last group offset commit of this table's topics (kept in order). */
+  groupCommit: Promise<void>;
   ids: CommittedIdIndex;
 }
 
@@ -133,6 +141,14 @@ function newBuffer(name: TableName): TableBuffer {
 
 /** How often runUntilCaughtUp reads the tables' snapshots for partitions other members write. */
 const TABLE_CHECK_MS = 500;
+/**
+ * Once stop() is called: how long a group offset commit, leaving the group, and closing the
+ * admin client may take each (a broker that went away makes kafkajs retry for ~20 s). Together
+ * with the final Iceberg commit they keep `k2 consume` well inside its 10 s SIGINT budget.
+ */
+const STOP_GROUP_COMMIT_MS = 2_000;
+const STOP_DISCONNECT_MS = 3_000;
+const STOP_ADMIN_CLOSE_MS = 1_000;
 
 export class IcebergConsumer {
   readonly metrics: ConsumerMetrics;
@@ -152,6 +168,10 @@ export class IcebergConsumer {
   private refreshTimer: NodeJS.Timeout | null = null;
   private restarting: Promise<void> | null = null;
   private stopped = false;
+  private isStopping = false;
+  /** Resolves when stop() is called: waits on the broker are cut short from then on. */
+  private readonly stopRequested: Promise<void>;
+  private requestStop!: () => void;
   private fatal: Error | null = null;
   private readonly summary: ConsumeSummary;
   private lastSequenceExchange = '';
@@ -166,6 +186,7 @@ export class IcebergConsumer {
     quotes: IcebergTableWriter<QuoteV2>,
   ) {
     this.log = opts.logger.child({ component: 'consume' });
+    this.stopRequested = new Promise<void>((resolve) => (this.requestStop = resolve));
     this.metrics = new ConsumerMetrics(opts.metricsRegistry ?? createMetricsRegistry());
     this.maxRows = opts.maxRows ?? 100_000;
     this.maxDelayMs = opts.maxDelayMs ?? 1000;
@@ -179,6 +200,7 @@ export class IcebergConsumer {
         tableDefinition(name).columns.map((c) => c.name),
       ),
       flushing: Promise.resolve(),
+      groupCommit: Promise.resolve(),
       ids: new CommittedIdIndex((slices) => idLoader.load(name, slices)),
     });
     this.tables = {
@@ -251,6 +273,11 @@ export class IcebergConsumer {
       onAssigned: (assignment) => this.onAssigned(assignment),
       maxWaitMs: Math.min(500, this.maxDelayMs),
     });
+    if (this.stopped) {
+      // stopped while connecting (a restart): do not leave a consumer running behind
+      await consumer.disconnect(STOP_DISCONNECT_MS).catch(() => undefined);
+      return;
+    }
     this.consumer = consumer;
     await consumer.run((batch, ctl) => this.onBatch(batch, ctl));
     this.log.info('consuming', { topics: topics.join(','), group: this.opts.groupId ?? DEFAULT_GROUP_ID });
@@ -550,7 +577,33 @@ export class IcebergConsumer {
     this.opts.onCommit?.({ table: t.name, rows: rows.length, snapshotId: result.snapshotId, durationMs, oldestIngestionMicros: oldest });
     // Group offsets only make lag visible to Kafka tools; the table is the truth.
     const offsets = [...buf.pending].flatMap(([topic, parts]) => [...parts].map(([partition, offset]) => ({ topic, partition, offset })));
-    await this.consumer?.commitOffsets(offsets).catch((err: unknown) => this.log.debug('group offset commit skipped', { error: errorMessage(err) }));
+    await this.commitGroupOffsets(t, offsets);
+  }
+
+  /**
+   * Commits group offsets after an Iceberg commit, in order per table. Waited for in full
+   * while running; once stop() is called, for STOP_GROUP_COMMIT_MS at most (the broker may be
+   * gone: the table's k2.offsets are the source of truth, so the rows are safe either way).
+   */
+  private async commitGroupOffsets(t: TableState, offsets: Array<{ topic: string; partition: number; offset: bigint }>): Promise<void> {
+    const consumer = this.consumer;
+    if (consumer === null || offsets.length === 0) return;
+    let error: unknown = null;
+    const commit = t.groupCommit.then(() => consumer.commitOffsets(offsets)).catch((err: unknown) => {
+      error = err;
+    });
+    t.groupCommit = commit;
+    const settled = await Promise.race([commit.then(() => true), this.stopRequested.then(() => settleWithin(commit, STOP_GROUP_COMMIT_MS))]);
+    const stopping = this.stopped || this.isStopping;
+    if (!settled) {
+      this.log.warn("group offsets not committed to Kafka in time (broker unreachable?); the rows are committed to Iceberg and the table's k2.offsets are the source of truth", {
+        table: t.name,
+        waited_ms: STOP_GROUP_COMMIT_MS,
+      });
+    } else if (error !== null) {
+      if (stopping) this.log.warn("group offsets not committed to Kafka; the rows are committed to Iceberg and the table's k2.offsets are the source of truth", { table: t.name, error: errorMessage(error) });
+      else this.log.debug('group offset commit skipped', { error: errorMessage(error) });
+    }
   }
 
   /** Flushes every table now. */
@@ -658,23 +711,40 @@ export class IcebergConsumer {
     return { ...this.summary, rows_committed: { ...this.summary.rows_committed } };
   }
 
-  /** Flushes and commits what is buffered, then leaves the group. */
+  /**
+   * Flushes and commits what is buffered to Iceberg, then leaves the group. The waits on the
+   * broker are bounded (see STOP_*_MS), so this returns promptly when the broker is gone.
+   */
   async stop(): Promise<ConsumeSummary> {
+    this.isStopping = true;
+    this.requestStop();
     if (this.timer !== null) clearInterval(this.timer);
     if (this.refreshTimer !== null) clearInterval(this.refreshTimer);
-    if (this.restarting !== null) await this.restarting.catch(() => undefined);
+    if (this.restarting !== null && !(await settleWithin(this.restarting, STOP_DISCONNECT_MS))) {
+      this.log.warn('rejoining the group did not finish (broker unreachable?); stopping without it');
+    }
     let flushError: unknown = null;
     if (this.fatal === null) await this.flushAll().catch((err: unknown) => (flushError = err));
     this.stopped = true;
-    await this.consumer?.disconnect().catch((err: unknown) => this.log.warn('consumer disconnect failed', { error: errorMessage(err) }));
-    await this.closeResources();
+    const consumer = this.consumer;
+    const leave = async (): Promise<void> => {
+      if (consumer === null) return;
+      const left = await consumer.disconnect(STOP_DISCONNECT_MS).catch((err: unknown) => {
+        this.log.warn('consumer disconnect failed', { error: errorMessage(err) });
+        return true;
+      });
+      if (!left) this.log.warn('leaving the consumer group did not finish in time (broker unreachable?); stopping without it', { waited_ms: STOP_DISCONNECT_MS });
+    };
+    // nothing is fetched or flushed once stopped: the rest closes while the group is left
+    await Promise.all([leave(), this.closeResources(STOP_ADMIN_CLOSE_MS)]);
     if (flushError !== null) throw flushError;
     return this.getSummary();
   }
 
-  /** Closes the admin client, the writers, the id loader and the dead-letter file. */
-  private async closeResources(): Promise<void> {
-    await this.admin.close().catch(() => undefined);
+  /** Closes the admin client (waiting at most `adminTimeoutMs` if given), the writers, the id loader and the dead-letter file. */
+  private async closeResources(adminTimeoutMs?: number): Promise<void> {
+    if (adminTimeoutMs === undefined) await this.admin.close().catch(() => undefined);
+    else await this.admin.close(adminTimeoutMs).catch(() => undefined);
     await Promise.all(Object.values(this.tables).map((t) => t.writer.close()));
     this.idLoader.close();
     this.dlq.close();

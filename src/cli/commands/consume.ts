@@ -15,6 +15,34 @@ import { addCatalogOption, addRegistryOption, catalogFromOptions } from '../shar
 import { formatRows, toJson } from '../output.js';
 import { onShutdownSignal } from '../shutdown.js';
 
+/**
+ * SIGINT/SIGTERM must end the process within this time. The consumer's stop() commits what
+ * is buffered to Iceberg and bounds every wait on the broker (a broker that went away made
+ * kafkajs hold the exit for 13-20 s); this is the backstop.
+ */
+const SHUTDOWN_DEADLINE_MS = 10_000;
+
+/** From a stop signal on: exit 1 with a message if the shutdown is still running at the deadline. */
+function armShutdownDeadline(): { at: number; timer: NodeJS.Timeout } {
+  const timer = setTimeout(() => {
+    process.stderr.write(`k2: shutdown did not finish within ${SHUTDOWN_DEADLINE_MS / 1000} s; exiting\n`);
+    process.exit(1);
+  }, SHUTDOWN_DEADLINE_MS);
+  timer.unref();
+  return { at: Date.now(), timer };
+}
+
+/**
+ * Once the command is done, nothing should keep the process alive; but after the broker went
+ * away, kafkajs may still be retrying requests we stopped waiting for (up to ~20 s). This exits
+ * (with the exit code set by then) shortly after, within the shutdown deadline; the timer is
+ * unref'd, so a clean exit comes first.
+ */
+function exitByDeadline(shutdownAt: number): void {
+  const left = shutdownAt + SHUTDOWN_DEADLINE_MS - Date.now();
+  setTimeout(() => process.exit(), Math.max(0, Math.min(200, left - 250))).unref();
+}
+
 interface ConsumeFlags {
   once?: boolean;
   maxRows: string;
@@ -54,6 +82,7 @@ export function registerConsume(program: Command): void {
         throw new ConfigError(`cannot serve metrics on --metrics-port ${metricsPort}: ${errorMessage(err)}`, { source: '--metrics-port' });
       }
     }
+    let shutdown: { at: number; timer: NodeJS.Timeout } | null = null;
     const bus = await startBus({ globals, registryUrl: flags.registry, logger }).catch(async (err: unknown) => {
       await metricsServer?.close();
       await catalog.close();
@@ -90,6 +119,7 @@ export function registerConsume(program: Command): void {
             }
           }, 500);
           onShutdownSignal(() => {
+            shutdown = armShutdownDeadline();
             clearInterval(health);
             resolve();
           });
@@ -114,6 +144,11 @@ export function registerConsume(program: Command): void {
       await metricsServer?.close();
       await bus.close();
       await catalog.close();
+      const s = shutdown as { at: number; timer: NodeJS.Timeout } | null;
+      if (s !== null) {
+        clearTimeout(s.timer);
+        exitByDeadline(s.at);
+      }
     }
   });
 }

@@ -8,25 +8,27 @@
  * over REST, serves Prometheus metrics, and stops cleanly on SIGINT/SIGTERM.
  * A live status line on a TTY; log lines otherwise. Prints a summary at the end.
  */
-import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { z } from 'zod';
-import { publishSealed, publishTagged, sealTagged, startBus, RecordProducer, type BusSession, type SealedTagged } from '../../bus/index.js';
+import { BusError, publishSealed, publishTagged, sealTagged, startBus, unsealTagged, RecordProducer, type BusSession, type SealedTagged } from '../../bus/index.js';
 import type { GlobalOptions } from '../../config/global-options.js';
 import { parseSetting } from '../../config/global-options.js';
 import type { Logger } from '../../log/logger.js';
 import { BinanceMetrics } from '../../metrics/binance-metrics.js';
 import { startMetricsServer, type MetricsServer } from '../../metrics/metrics-server.js';
 import { createMetricsRegistry } from '../../metrics/registry.js';
+import { formatScaledFixed } from '../../model/decimal.js';
 import { ConfigError, errorMessage } from '../../model/errors.js';
 import type { TaggedRecord } from '../../model/record-kind.js';
+import { microsToIso } from '../../model/time.js';
 import { topicName } from '../../model/topics.js';
 import type { BinanceMessageError } from '../../sources/binance/errors.js';
 import { BINANCE_CHANNELS, BINANCE_EXCHANGE, type BinanceChannel } from '../../sources/binance/mapper.js';
 import { splitSymbol } from '../../sources/binance/quote-assets.js';
 import type { RecordSink, SealingSink } from '../../sources/binance/record-sink.js';
-import { BinanceStreamClient, DEFAULT_BUFFER_LIMIT, type StreamStats } from '../../sources/binance/stream-client.js';
+import { BinanceStreamClient, DEFAULT_BUFFER_LIMIT, UNPUBLISHED_METRIC, type StreamStats } from '../../sources/binance/stream-client.js';
 import { DEFAULT_REST_URL, DEFAULT_STREAM_URLS } from '../../sources/binance/stream-url.js';
 import type { Registry } from 'prom-client';
 import { BusAdmin } from '../../bus/index.js';
@@ -39,8 +41,19 @@ import { checkConfiguredCatalog } from '../../iceberg/catalog/open-catalog.js';
 
 /** SIGINT/SIGTERM must end the process within this time. */
 const SHUTDOWN_DEADLINE_MS = 10_000;
-/** Of that, how long the in-process Iceberg consumer may take to catch up. */
+/**
+ * Of that, how long buffered records may take to be published (from the signal). What the
+ * broker has not acknowledged by then (it is gone or hung) goes to the dead-letter file.
+ */
+export const PUBLISH_DEADLINE_MS = 5_000;
+/** ...by when (from the signal) the producer and the in-process consumer must be closed. */
+const CLOSE_DEADLINE_MS = 9_000;
+/** How long closing the producer may wait for sends in flight and its disconnect. */
+const PRODUCER_CLOSE_MS = 1_000;
+/** Of the close budget, how long the in-process Iceberg consumer may take to catch up... */
 const LAKE_CATCH_UP_MS = 5_000;
+/** ...leaving it at least this long to commit what it has when it is told to stop. */
+const LAKE_COMMIT_MARGIN_MS = 1_500;
 /** Rows per Iceberg flush of the stream's consumer (it flushes every second anyway). */
 const LAKE_MAX_ROWS = 25_000;
 
@@ -77,8 +90,11 @@ export interface StreamPublishSession {
   sink: RecordSink;
   /** What the records are published to, for the log. */
   target: string;
-  /** Flushes and disconnects. */
-  close(): Promise<void>;
+  /**
+   * Flushes and disconnects. With `deadlineAt` (epoch ms) it does not wait past it for a
+   * broker that is gone or hung (the stream has dead-lettered what was not acknowledged).
+   */
+  close(deadlineAt?: number): Promise<void>;
 }
 
 /**
@@ -145,17 +161,20 @@ export async function openBusPublisher(globals: GlobalOptions, logger: Logger, o
       await publishSealed(producer, topics, batches);
     },
     flush: () => producer.flush(),
+    unseal: (sealed) => unsealTagged(producer, sealed),
   };
   return {
     sink,
     target: `${bus.embedded ? 'embedded broker' : bus.endpoints.brokers.join(',')} (${tradesTopic}, ${quotesTopic})${lake !== null ? ' -> Iceberg' : ''}`,
-    close: async () => {
-      await producer.close();
+    close: async (deadlineAt?: number) => {
+      if (deadlineAt === undefined) await producer.close();
+      else await producer.close(Math.min(PRODUCER_CLOSE_MS, Math.max(0, deadlineAt - Date.now())));
       if (lake !== null) {
         // Commit what was published, within the shutdown budget; anything left stays in
         // the broker's log and is committed by the next run (offsets live in the table).
+        const catchUp = deadlineAt === undefined ? LAKE_CATCH_UP_MS : Math.max(0, Math.min(LAKE_CATCH_UP_MS, deadlineAt - Date.now() - LAKE_COMMIT_MARGIN_MS));
         try {
-          const summary = await lake.finish(LAKE_CATCH_UP_MS);
+          const summary = await lake.finish(catchUp);
           logger.info('committed to Iceberg', { trades_v2: summary.rows_committed.trades_v2, quotes_v2: summary.rows_committed.quotes_v2 });
         } catch (err) {
           await bus.close();
@@ -268,7 +287,7 @@ async function streamBinance(flags: StreamBinanceFlags, cmd: Command): Promise<v
   }
   logger.info('publishing', { to: session.target });
 
-  const deadLetter = new DeadLetterWriter(join(globals.dataDir, 'dead-letter'), logger);
+  const deadLetter = new DeadLetterWriter(join(globals.dataDir, 'dead-letter'));
   let stopReason = 'stopped';
   const client = new BinanceStreamClient({
     symbols: settings.symbols,
@@ -282,6 +301,7 @@ async function streamBinance(flags: StreamBinanceFlags, cmd: Command): Promise<v
     bufferLimit: settings.bufferLimit,
     maxMessages: settings.maxMessages,
     onRejected: (frame, error) => deadLetter.write(frame, error),
+    onUnpublished: (records, reason) => deadLetter.writeUnpublished(records, reason, `not acknowledged by the broker within the ${PUBLISH_DEADLINE_MS / 1000} s shutdown deadline`),
     onSelfStop: (reason) => {
       stopReason = reason;
       finish(reason);
@@ -310,6 +330,7 @@ async function streamBinance(flags: StreamBinanceFlags, cmd: Command): Promise<v
   await done;
   status.stop();
   if (durationTimer !== null) clearTimeout(durationTimer);
+  const shutdownAt = Date.now();
   const deadline = setTimeout(() => {
     process.stderr.write(`k2: shutdown did not finish within ${SHUTDOWN_DEADLINE_MS / 1000} s; exiting\n`);
     process.exit(1);
@@ -317,16 +338,46 @@ async function streamBinance(flags: StreamBinanceFlags, cmd: Command): Promise<v
   deadline.unref();
   let stats: StreamStats;
   try {
-    stats = await client.stop(stopReason);
-    await session.close();
+    // publish what is buffered; what the broker has not acknowledged by the publish deadline
+    // is written to the dead-letter file (onUnpublished) before stop() returns
+    stats = await client.stop(stopReason, { publishDeadlineMs: PUBLISH_DEADLINE_MS });
+    if (stats.unpublished > 0) {
+      logger.error('records received but not published were written to the dead-letter file', {
+        records: stats.unpublished,
+        file: deadLetter.path ?? 'none',
+        metric: UNPUBLISHED_METRIC,
+      });
+    }
+    await session.close(shutdownAt + CLOSE_DEADLINE_MS);
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    await deadLetter.close();
+    deadLetter.close();
     await metricsServer?.close();
     clearTimeout(deadline);
+    exitByDeadline(shutdownAt);
   }
   printSummary(stats, stopReason, json, deadLetter.path);
+  if (stats.unpublished > 0) {
+    // exit 1 (EXIT_FAILURE): the records are safe in the file, but the pipeline did not
+    // deliver them; see docs/decisions.md
+    throw new BusError(
+      `${stats.unpublished} records received from Binance were not published before the shutdown deadline (is the broker reachable?); ` +
+        `they are in ${deadLetter.path ?? 'no file'} with error_type unpublished_at_shutdown`,
+      { unpublished: stats.unpublished },
+    );
+  }
+}
+
+/**
+ * Once the command is done, nothing it started should keep the process alive; but after a
+ * broker went away, kafkajs goes on retrying requests we gave up on (for up to ~20 s). This
+ * lets the process exit (with the exit code set by then) within the shutdown deadline anyway;
+ * the timer is unref'd, so a clean exit comes first.
+ */
+function exitByDeadline(shutdownAt: number): void {
+  const left = shutdownAt + SHUTDOWN_DEADLINE_MS - Date.now();
+  setTimeout(() => process.exit(), Math.max(0, Math.min(200, left - 250))).unref();
 }
 
 function printSummary(stats: StreamStats, reason: string, json: boolean, deadLetterPath: string | null): void {
@@ -343,6 +394,7 @@ function printSummary(stats: StreamStats, reason: string, json: boolean, deadLet
         unfilled: stats.unfilled,
         reconnects: stats.reconnects,
         buffer_overflows: stats.overflows,
+        unpublished: stats.unpublished,
         dead_letter: deadLetterPath,
         symbols: Object.fromEntries(
           Object.entries(stats.symbols).map(([s, v]) => [s, { messages: v.messages, trades: v.trades, quotes: v.quotes, last_price: v.lastPrice }]),
@@ -356,6 +408,7 @@ function printSummary(stats: StreamStats, reason: string, json: boolean, deadLet
   process.stdout.write(
     `\nstopped (${reason}): ${stats.messages} messages, ${stats.published} records published, ${stats.gapTrades} missing trades found, ` +
       `${stats.backfilled} backfilled, ${stats.unfilled} unfilled, ${stats.reconnects} reconnects, ${stats.errors} rejected frames` +
+      `${stats.unpublished > 0 ? `, ${stats.unpublished} records not published by the shutdown deadline` : ''}` +
       `${deadLetterPath !== null ? ` (see ${deadLetterPath})` : ''}\n`,
   );
 }
@@ -410,27 +463,74 @@ class StatusReporter {
   }
 }
 
-/** Rejected frames, one JSON line each with the reason, under <data-dir>/dead-letter/. */
+/** Decimal fields of the v2 records (exact text in the dead-letter file) and time fields (ISO, microseconds). */
+const DECIMAL_FIELDS = new Set(['price', 'quantity', 'bid_price', 'bid_quantity', 'ask_price', 'ask_quantity']);
+const TIME_FIELDS = new Set(['timestamp', 'ingestion_timestamp']);
+
+/** A v2 record as JSON, losslessly: decimals as exact text, times as ISO-8601 with microseconds, other bigints as text. */
+export function recordToJson(record: object): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(record)) {
+    if (typeof v !== 'bigint') out[k] = v;
+    else if (DECIMAL_FIELDS.has(k)) out[k] = formatScaledFixed(v);
+    else if (TIME_FIELDS.has(k)) out[k] = microsToIso(v);
+    else out[k] = v.toString();
+  }
+  return out;
+}
+
+/**
+ * The stream's dead-letter file, `<data-dir>/dead-letter/binance-stream-YYYYMMDD.jsonl`, one
+ * JSON line per entry with `received_at`, `error_type` and `error`: rejected frames (with the
+ * raw `frame`) and, at a shutdown deadline, the records received but not published (with
+ * their `topic` and the v2 `record`). Written synchronously, so an entry is in the file as
+ * soon as it is handed over, whatever happens to the process next.
+ */
 class DeadLetterWriter {
   path: string | null = null;
-  private out: WriteStream | null = null;
+  private fd: number | null = null;
 
-  constructor(private readonly dir: string, private readonly logger: Logger) {}
+  constructor(private readonly dir: string) {}
 
-  write(frame: string, error: BinanceMessageError): void {
-    if (this.out === null) {
+  private open(): number {
+    if (this.fd === null) {
       mkdirSync(this.dir, { recursive: true });
       this.path = join(this.dir, `binance-stream-${new Date().toISOString().slice(0, 10).replace(/-/g, '')}.jsonl`);
-      this.out = createWriteStream(this.path, { flags: 'a' });
-      this.out.on('error', (err) => this.logger.error('dead-letter file', { error: err.message }));
+      this.fd = openSync(this.path, 'a');
     }
-    this.out.write(`${JSON.stringify({ received_at: new Date().toISOString(), error_type: error.errorType, error: error.describe(), frame })}\n`);
+    return this.fd;
   }
 
-  close(): Promise<void> {
-    const out = this.out;
-    if (out === null) return Promise.resolve();
-    return new Promise((resolve) => out.end(() => resolve()));
+  write(frame: string, error: BinanceMessageError): void {
+    writeSync(this.open(), `${JSON.stringify({ received_at: new Date().toISOString(), error_type: error.errorType, error: error.describe(), frame })}\n`);
+  }
+
+  /** Records that were received but not published, oldest first; made durable at once. */
+  writeUnpublished(records: readonly TaggedRecord[], reason: string, error: string): void {
+    if (records.length === 0) return;
+    const fd = this.open();
+    const topics = { trades: topicName('crypto', 'trades', BINANCE_EXCHANGE), quotes: topicName('crypto', 'quotes', BINANCE_EXCHANGE) };
+    const CHUNK = 1_000;
+    for (let start = 0; start < records.length; start += CHUNK) {
+      let text = '';
+      for (const r of records.slice(start, start + CHUNK)) {
+        const topic = r.kind === 'trades' ? topics.trades : r.kind === 'quotes' ? topics.quotes : r.kind;
+        const receivedAt = 'ingestion_timestamp' in r.record ? microsToIso(r.record.ingestion_timestamp) : new Date().toISOString();
+        text += `${JSON.stringify({ received_at: receivedAt, error_type: reason, error, topic, record: recordToJson(r.record) })}\n`;
+      }
+      writeSync(fd, text);
+    }
+    fsyncSync(fd);
+  }
+
+  close(): void {
+    if (this.fd === null) return;
+    try {
+      fsyncSync(this.fd);
+    } finally {
+      closeSync(this.fd);
+      this.fd = null;
+    }
   }
 }
 

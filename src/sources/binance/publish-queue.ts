@@ -7,6 +7,8 @@
  * hands out consecutive pieces, up to `maxBatch` records, as one batch. With any other
  * sink, records wait as they are and `take()` hands out up to `maxBatch` of them.
  * Order is kept either way, and a batch whose publish failed goes back to the front.
+ * `drain()` empties the queue into records again (unsealing through the sink), for a
+ * client that gives up publishing at its shutdown deadline and dead-letters the rest.
  */
 import type { TaggedRecord } from '../../model/record-kind.js';
 import { BoundedBuffer } from '../../resilience/bounded-buffer.js';
@@ -22,6 +24,13 @@ export interface OutgoingBatch {
 
 /** Sealed records, or records the sink could not seal (published through `publish`). */
 type Piece = { sealed: unknown; records: number; trades: number } | { raw: TaggedRecord[]; records: number; trades: number };
+
+/** Everything a drained queue held, oldest first. */
+export interface DrainedRecords {
+  records: TaggedRecord[];
+  /** Sealed records the sink could not give back (it has no `unseal`, or unsealing failed): counted only. */
+  unrecoverable: number;
+}
 
 function countTrades(batch: readonly TaggedRecord[]): number {
   let trades = 0;
@@ -92,6 +101,34 @@ export class PublishQueue {
     }
     const sink = this.sealing;
     return this.takePieces(sealed.length, () => sink.publishSealed(sealed));
+  }
+
+  /**
+   * Empties the queue: every record still waiting, sealed or not, oldest first (put a
+   * batch that is in flight back first to include it). Sealed pieces are turned back
+   * into records through the sink's `unseal`.
+   */
+  drain(): DrainedRecords {
+    const records: TaggedRecord[] = [];
+    let unrecoverable = 0;
+    const unseal = this.sealing?.unseal?.bind(this.sealing);
+    for (const p of this.pieces) {
+      if ('raw' in p) {
+        for (const r of p.raw) records.push(r);
+      } else if (unseal === undefined) {
+        unrecoverable += p.records;
+      } else {
+        try {
+          for (const r of unseal(p.sealed)) records.push(r);
+        } catch {
+          unrecoverable += p.records;
+        }
+      }
+    }
+    this.pieces = [];
+    this.piecesRecords = 0;
+    for (const r of this.records.take(this.records.size)) records.push(r);
+    return { records, unrecoverable };
   }
 
   private takeRecords(): OutgoingBatch | null {

@@ -18,10 +18,14 @@ export interface RecordSink {
  * objects die young instead of waiting (and being promoted) until the sink is free, and
  * later publishes several sealed batches as one, in order. `seal` may throw (a record the
  * sink cannot encode): the client then publishes that batch through `publish`, as before.
+ * `unseal` gives a sealed batch's records back, for a client that gives up publishing (the
+ * shutdown deadline) and must still account for every record; without it such records can
+ * only be counted.
  */
 export interface SealingSink<S> extends RecordSink {
   seal(batch: TaggedRecord[]): S;
   publishSealed(batches: S[]): Promise<void>;
+  unseal?(sealed: S): TaggedRecord[];
 }
 
 export function isSealingSink(sink: RecordSink): sink is SealingSink<unknown> {

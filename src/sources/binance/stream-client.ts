@@ -14,7 +14,11 @@
  *    sink sees every id once, in order. What REST cannot return is counted, not invented.
  *  - Publishing goes through a bounded buffer; at the bound the socket is paused
  *    (a metric and a warning say so) and nothing is dropped.
+ *  - stop() may be given a publish deadline: what the sink has not taken by then (the
+ *    broker is gone or hung) is handed to `onUnpublished` (the dead-letter file),
+ *    counted in k2_binance_unpublished_records_total and logged, never dropped silently.
  */
+import { Counter } from 'prom-client';
 import type { Logger } from '../../log/logger.js';
 import { silentLogger } from '../../log/logger.js';
 import { BinanceMetrics } from '../../metrics/binance-metrics.js';
@@ -27,12 +31,13 @@ import type { Micros, TradeV2 } from '../../model/trade.js';
 import { ExponentialBackoff, type BackoffOptions } from '../../resilience/backoff.js';
 import { CircuitBreaker, type BreakerOptions, type BreakerState } from '../../resilience/circuit-breaker.js';
 import { sleep, systemClock, type Clock, type ClockTimer } from '../../resilience/clock.js';
+import { settleWithin } from '../../resilience/deadline.js';
 import { StaleWatchdog } from '../../resilience/stale-watchdog.js';
 import { BinanceMessageError } from './errors.js';
 import { BinanceFrameConverter } from './frame-converter.js';
 import { newMessageId } from './message-id.js';
 import type { BinanceChannel } from './mapper.js';
-import { PublishQueue } from './publish-queue.js';
+import { PublishQueue, type OutgoingBatch } from './publish-queue.js';
 import type { RecordSink } from './record-sink.js';
 import { BinanceRestClient } from './rest-client.js';
 import { combinedStreamUrl } from './stream-url.js';
@@ -50,6 +55,9 @@ export const DEFAULT_BUFFER_LIMIT = 25_000;
 /** Records per sink.publish call. */
 export const DEFAULT_MAX_BATCH = 5_000;
 const DAY_MS = 24 * 60 * 60 * 1000;
+/** The dead-letter reason of records still unpublished when the shutdown deadline passed. */
+export const UNPUBLISHED_AT_SHUTDOWN = 'unpublished_at_shutdown';
+export const UNPUBLISHED_METRIC = 'k2_binance_unpublished_records_total';
 
 export interface BinanceStreamOptions {
   /** Upper-case Binance symbols, e.g. BTCUSDT. */
@@ -90,11 +98,24 @@ export interface BinanceStreamOptions {
   publishRetryMs?: number;
   /** Receives every rejected frame with its error (dead-letter file). */
   onRejected?: (frame: string, error: BinanceMessageError) => void;
+  /**
+   * Receives, once, the records received but not published when stop()'s publish deadline
+   * passed (reason `unpublished_at_shutdown`), oldest first: the dead-letter file.
+   */
+  onUnpublished?: (records: TaggedRecord[], reason: string) => void;
   /** Called once when the client stops by itself (max messages). */
   onSelfStop?: (reason: string) => void;
 }
 
 export type StreamState = 'connecting' | 'connected' | 'reconnecting' | 'paused' | 'stopped';
+
+export interface StopOptions {
+  /**
+   * Publish what is buffered for at most this long (ms, from the stop() call); whatever
+   * the sink has not acknowledged by then goes to `onUnpublished`. Default: no limit.
+   */
+  publishDeadlineMs?: number;
+}
 
 export interface SymbolStats {
   messages: number;
@@ -117,6 +138,8 @@ export interface StreamStats {
   published: number;
   buffered: number;
   overflows: number;
+  /** Records given up at the shutdown deadline (handed to onUnpublished). */
+  unpublished: number;
   symbols: Record<string, SymbolStats>;
 }
 
@@ -160,6 +183,7 @@ export class BinanceStreamClient {
   private readonly backfiller: TradeBackfiller | null;
   private readonly queue: PublishQueue;
   private readonly abort = new AbortController();
+  private readonly unpublishedRecords: Counter<'kind'>;
 
   private running = false;
   private stopPromise: Promise<StreamStats> | null = null;
@@ -180,9 +204,13 @@ export class BinanceStreamClient {
   /** Whether the end-of-read microtask (seal, then publish) is queued. */
   private afterReadQueued = false;
   private idleWaiters: (() => void)[] = [];
+  /** The batch the sink is publishing now (not acknowledged yet). */
+  private inFlight: OutgoingBatch | null = null;
+  /** Set when the publish deadline passed: the flush loop stops, the queue was drained to onUnpublished. */
+  private abandoned = false;
 
   private readonly stats: Omit<StreamStats, 'state' | 'breaker' | 'connections' | 'buffered' | 'symbols'> = {
-    messages: 0, errors: 0, duplicates: 0, gapTrades: 0, backfilled: 0, unfilled: 0, reconnects: 0, published: 0, overflows: 0,
+    messages: 0, errors: 0, duplicates: 0, gapTrades: 0, backfilled: 0, unfilled: 0, reconnects: 0, published: 0, overflows: 0, unpublished: 0,
   };
   private readonly symbolStats = new Map<string, SymbolCounters>();
   private lastStatsSymbol = '';
@@ -208,6 +236,7 @@ export class BinanceStreamClient {
     this.watchdogOnClock = (options.watchdogClock ?? systemClock) === this.clock;
     this.now = this.clock === systemClock ? receiveMicros : () => BigInt(Math.round(this.clock.now() * 1000));
     this.metrics = options.metrics ?? new BinanceMetrics(createMetricsRegistry());
+    this.unpublishedRecords = unpublishedCounter(this.metrics);
     this.converter = new BinanceFrameConverter({ now: this.now });
     this.backoff = new ExponentialBackoff(options.backoff, options.random);
     this.breaker = new CircuitBreaker(BREAKER_NAME, options.breaker, this.clock, (state, previous) => {
@@ -234,9 +263,13 @@ export class BinanceStreamClient {
     this.openConnection('initial');
   }
 
-  /** Closes the sockets, settles backfills, publishes everything buffered, flushes the sink. */
-  stop(reason = 'shutdown'): Promise<StreamStats> {
-    this.stopPromise ??= this.doStop(reason);
+  /**
+   * Closes the sockets, settles backfills, publishes everything buffered, flushes the sink.
+   * With `publishDeadlineMs`, what is not published by then goes to `onUnpublished` instead
+   * (counted in `unpublished`, the metric and an error log line) and the sink is not flushed.
+   */
+  stop(reason = 'shutdown', opts: StopOptions = {}): Promise<StreamStats> {
+    this.stopPromise ??= this.doStop(reason, opts);
     return this.stopPromise;
   }
 
@@ -652,17 +685,26 @@ export class BinanceStreamClient {
   private async flushLoop(): Promise<void> {
     const producer = this.metrics.producer;
     for (let batch = this.queue.take(); batch !== null; batch = this.queue.take()) {
+      this.inFlight = batch;
       const end = producer.publishSeconds.startTimer();
       try {
         await batch.publish();
         end();
       } catch (err) {
+        // given up at the shutdown deadline: the batch went to onUnpublished with the rest
+        if (this.abandoned) return;
+        this.inFlight = null;
         producer.errors.inc();
         batch.putBack();
         this.logger.error('publish failed; retrying the batch', { records: batch.records, error: errorMessage(err) });
         await sleep(this.clock, this.opts.publishRetryMs);
+        if (this.abandoned) return;
         continue;
       }
+      // Acknowledged after the deadline: it went to onUnpublished too (a duplicate the
+      // consumer drops by id if it is ever replayed, never a loss). Nothing more to do.
+      if (this.abandoned) return;
+      this.inFlight = null;
       producer.batches.inc();
       const trades = batch.trades;
       if (trades > 0) producer.records.labels('trades').inc(trades);
@@ -715,7 +757,43 @@ export class BinanceStreamClient {
     });
   }
 
-  private async doStop(reason: string): Promise<StreamStats> {
+  /**
+   * The publish deadline passed: stop publishing, and hand every record the sink has not
+   * acknowledged (the batch in flight, then the queue, oldest first) to onUnpublished.
+   */
+  private abandonPublishing(deadlineMs: number): void {
+    this.abandoned = true;
+    this.inFlight?.putBack();
+    this.inFlight = null;
+    const { records, unrecoverable } = this.queue.drain();
+    this.flushing = false;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const w of waiters) w();
+    const total = records.length + unrecoverable;
+    this.metrics.bufferedRecords.set(0);
+    if (total === 0) return;
+    this.stats.unpublished += total;
+    let trades = 0;
+    for (const r of records) if (r.kind === 'trades') trades++;
+    if (trades > 0) this.unpublishedRecords.labels('trades').inc(trades);
+    if (records.length > trades) this.unpublishedRecords.labels('quotes').inc(records.length - trades);
+    if (unrecoverable > 0) {
+      this.unpublishedRecords.labels('unknown').inc(unrecoverable);
+      this.logger.error('sealed records could not be turned back into records for the dead-letter file: lost', { records: unrecoverable });
+    }
+    this.logger.error('shutdown deadline: records received but not published (broker unreachable or too slow)', {
+      records: total,
+      trades,
+      quotes: records.length - trades,
+      deadline_ms: deadlineMs,
+      dead_letter: this.options.onUnpublished === undefined ? 'none: lost' : UNPUBLISHED_AT_SHUTDOWN,
+    });
+    this.options.onUnpublished?.(records, UNPUBLISHED_AT_SHUTDOWN);
+  }
+
+  private async doStop(reason: string, opts: StopOptions): Promise<StreamStats> {
+    const deadlineAt = opts.publishDeadlineMs === undefined ? null : systemClock.now() + opts.publishDeadlineMs;
     this.logger.info('stopping', { reason });
     this.running = false;
     this.attemptTimer?.cancel();
@@ -729,6 +807,10 @@ export class BinanceStreamClient {
       c.close('shutdown');
       ends.push(meta.ended);
     }
+    // the sockets close while the buffer drains; wait for them at most 2.5 s (the timer is
+    // cancelled so that it does not keep the process alive after a clean close)
+    let grace: ClockTimer | undefined;
+    const socketsClosed = Promise.race([Promise.allSettled(ends), new Promise<void>((resolve) => (grace = systemClock.setTimeout(resolve, 2_500)))]);
     while (this.backfills.size > 0) await Promise.allSettled([...this.backfills]);
     // Whatever is still held behind an aborted backfill is published as is.
     for (const st of this.sequences) {
@@ -736,18 +818,42 @@ export class BinanceStreamClient {
       this.heldCount -= st.held.length;
       st.held = [];
     }
-    await this.waitIdle();
-    await this.options.sink.flush?.();
-    // wait for the sockets to close, at most 2.5 s; the timer is cancelled so that it does not
-    // keep the process alive after a clean close
-    let grace: ClockTimer | undefined;
-    await Promise.race([Promise.allSettled(ends), new Promise<void>((resolve) => (grace = systemClock.setTimeout(resolve, 2_500)))]);
+    const idle = this.waitIdle();
+    let published = true;
+    if (deadlineAt === null) await idle;
+    else published = await settleWithin(idle, deadlineAt - systemClock.now());
+    if (published) await this.options.sink.flush?.();
+    else this.abandonPublishing(opts.publishDeadlineMs!);
+    await socketsClosed;
     grace?.cancel();
     this.metrics.connectionStatus.set(0);
     this.metrics.bufferedRecords.set(0);
-    this.logger.info('stopped', { reason, published: this.stats.published, gaps: this.stats.gapTrades, backfilled: this.stats.backfilled, unfilled: this.stats.unfilled });
+    this.logger.info('stopped', {
+      reason,
+      published: this.stats.published,
+      gaps: this.stats.gapTrades,
+      backfilled: this.stats.backfilled,
+      unfilled: this.stats.unfilled,
+      unpublished: this.stats.unpublished > 0 ? this.stats.unpublished : undefined,
+    });
     return this.snapshot();
   }
+}
+
+/** k2_binance_unpublished_records_total on the metrics' registry (one counter per registry, however many clients). */
+function unpublishedCounter(metrics: BinanceMetrics): Counter<'kind'> {
+  const existing = metrics.registry.getSingleMetric(UNPUBLISHED_METRIC);
+  if (existing !== undefined) return existing as Counter<'kind'>;
+  const counter = new Counter({
+    name: UNPUBLISHED_METRIC,
+    help: 'Records received but not published by the shutdown deadline (broker gone or hung), written to the dead-letter file; by kind',
+    labelNames: ['kind'],
+    registers: [metrics.registry],
+  });
+  // shown at 0 from the start, so that an alert on any increase has a series to watch
+  counter.labels('trades').inc(0);
+  counter.labels('quotes').inc(0);
+  return counter;
 }
 
 /** A scaled price as a JS number, for display gauges only (records keep the exact value). */
