@@ -13,6 +13,7 @@ import { createApiMetrics } from '../../api/api-metrics.js';
 import type { Logger } from '../../log/logger.js';
 import { errorMessage } from '../../model/errors.js';
 import { openQueryService, type OpenedQueryService } from '../../query/open-query-service.js';
+import { settleWithin } from '../../resilience/deadline.js';
 import { commandContext } from '../context.js';
 import { addFreshTimeoutOption } from '../shared-options.js';
 import { onShutdownSignal } from '../shutdown.js';
@@ -43,18 +44,6 @@ function port(v: string): number {
   return Number(v);
 }
 
-/** Whether `p` settles within `ms`. */
-function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(false), ms);
-    const done = (): void => {
-      clearTimeout(timer);
-      resolve(true);
-    };
-    p.then(done, done);
-  });
-}
-
 /**
  * Shutdown: no new connections (and 503 for requests on kept-alive ones); requests in
  * flight get SERVE_SHUTDOWN_GRACE_MS, then their bus tail reads are given up (a broker
@@ -71,10 +60,10 @@ async function stop(app: FastifyInstance, opened: OpenedQueryService, logger: Lo
   deadline.unref();
   logger.info('k2 serve stopping: no new requests', { signal, grace_ms: SERVE_SHUTDOWN_GRACE_MS });
   const closed = app.close().catch((err: unknown) => logger.warn('closing the HTTP server failed', { error: errorMessage(err) }));
-  if (!(await settlesWithin(closed, SERVE_SHUTDOWN_GRACE_MS))) {
+  if (!(await settleWithin(closed, SERVE_SHUTDOWN_GRACE_MS))) {
     const reads = opened.tail?.abort?.(SERVE_SHUTDOWN_REASON) ?? 0;
     logger.warn('k2 serve stopping: requests still running after the grace period; aborted their fresh reads', { reads, reason: SERVE_SHUTDOWN_REASON });
-    if (!(await settlesWithin(closed, SERVE_SHUTDOWN_CLOSE_MS - SERVE_SHUTDOWN_GRACE_MS))) {
+    if (!(await settleWithin(closed, SERVE_SHUTDOWN_CLOSE_MS - SERVE_SHUTDOWN_GRACE_MS))) {
       logger.warn('k2 serve stopping: closing the connections of requests still running');
       app.server.closeAllConnections();
       await closed;

@@ -112,7 +112,11 @@ export const streamBinanceHooks: StreamBinanceHooks = {
 
 /** Publishes trades and quotes to their v2 topics through the bus (kafkajs). */
 export async function openBusPublisher(globals: GlobalOptions, logger: Logger, opts: PublisherOptions): Promise<StreamPublishSession> {
-  const bus: BusSession = await startBus({ globals, logger, registryUrl: opts.registryUrl });
+  const bus: BusSession = await startBus({ globals, logger, registryUrl: opts.registryUrl, owner: 'k2 stream binance' });
+  // The data dir's own bus, started here or served by another k2 process (`k2 broker`, a demo):
+  // either way the rows belong in this data dir's tables, so the consumer runs here too
+  // (in the group of any consumer running there).
+  const dataDirBus = bus.mode !== 'external';
   let producer: RecordProducer;
   try {
     producer = await RecordProducer.connect(bus.endpoints, { logger, embedded: bus.embedded, clientId: 'k2-stream-binance' });
@@ -129,7 +133,7 @@ export async function openBusPublisher(globals: GlobalOptions, logger: Logger, o
   try {
     // topics and schemas before the first frame, not on the first publish (the socket is
     // busiest then and the stream would back up behind the registry round trip)
-    if (bus.embedded) {
+    if (dataDirBus) {
       const admin = await BusAdmin.connect(bus.endpoints, logger);
       await admin.createTopics([{ topic: tradesTopic }, { topic: quotesTopic }]).finally(() => admin.close());
     }
@@ -139,7 +143,7 @@ export async function openBusPublisher(globals: GlobalOptions, logger: Logger, o
     await bus.close();
     throw err;
   }
-  if (bus.embedded && opts.consume) {
+  if (dataDirBus && opts.consume) {
     try {
       // at most two flushes of decoded rows in memory (one being written, one filling): bounds RSS
       lake = BackgroundConsumer.start(embeddedConsumerConfig(globals, bus.endpoints, opts.catalog, { maxRows: LAKE_MAX_ROWS }));
@@ -165,7 +169,7 @@ export async function openBusPublisher(globals: GlobalOptions, logger: Logger, o
   };
   return {
     sink,
-    target: `${bus.embedded ? 'embedded broker' : bus.endpoints.brokers.join(',')} (${tradesTopic}, ${quotesTopic})${lake !== null ? ' -> Iceberg' : ''}`,
+    target: `${bus.embedded ? 'embedded broker' : bus.host !== undefined ? `the bus of ${bus.host.describe}` : bus.endpoints.brokers.join(',')} (${tradesTopic}, ${quotesTopic})${lake !== null ? ' -> Iceberg' : ''}`,
     close: async (deadlineAt?: number) => {
       if (deadlineAt === undefined) await producer.close();
       else await producer.close(Math.min(PRODUCER_CLOSE_MS, Math.max(0, deadlineAt - Date.now())));
