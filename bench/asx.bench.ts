@@ -35,7 +35,13 @@ const suite: BenchSuite = async ({ quick, workDir, log }) => {
   const day = readFileSync(join(FIXTURES, 'trades', '7078.csv'), 'utf8');
   const copies = quick ? 3 : 30; // 17,000 rows each
   const path = join(workDir, '7078.csv');
-  writeFileSync(path, day.repeat(copies));
+  // Each copy on its own trading day (from 2014-01-02), as in a file of many days: the same
+  // day repeated would make every trade 30 identical fills, which ids from content number apart.
+  const dates = Array.from({ length: copies }, (_, i) => {
+    const d = new Date(Date.UTC(2014, 0, 2 + i));
+    return `${String(d.getUTCMonth() + 1).padStart(2, '0')}/${String(d.getUTCDate()).padStart(2, '0')}/${d.getUTCFullYear()}`;
+  });
+  writeFileSync(path, dates.map((date) => day.replaceAll('03/10/2014,', `${date},`)).join(''));
   const rows = 17_000 * copies;
   const type = v2Type('trades');
   const clock = new SydneyClock();
