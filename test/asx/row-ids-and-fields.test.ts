@@ -84,6 +84,24 @@ describe('ASX row numbers from content', () => {
     for (const n of ns) expect(idNumberText(n)).toBe(String(n));
   });
 
+  it('are what plain linear probing over a set of taken numbers gives, with many identical rows and meeting hashes', () => {
+    const rand = prng(13);
+    const space = new DayIdSpace('ASX-1-20140310');
+    const taken = new Set<number>();
+    const reference = (at: number, h: number): number => {
+      let slot = slotOfHash(h);
+      while (taken.has(at * SLOTS_PER_MICROSECOND + slot)) slot = (slot + 1) % SLOTS_PER_MICROSECOND;
+      taken.add(at * SLOTS_PER_MICROSECOND + slot);
+      return at * SLOTS_PER_MICROSECOND + slot;
+    };
+    for (let i = 0; i < 20_000; i++) {
+      const at = AT + Math.floor(rand() * 3);
+      // few distinct hashes, some near the end of the slot range: identical rows, runs that meet, wrap-around
+      const h = rand() < 0.5 ? Math.floor(rand() * 20) : SLOTS_PER_MICROSECOND - 1 - Math.floor(rand() * 20);
+      expect(space.number(at, h)).toBe(reference(at, h));
+    }
+  });
+
   it('take the next free slot for an identical row, wrapping at the end of the microsecond', () => {
     const space = new DayIdSpace('ASX-1-20140310');
     const content = 'same';

@@ -94,6 +94,12 @@ export class DayIdSpace {
   private readonly low32: number;
   /** The numbers given out so far (one run per row in the usual case: 16 bytes a row). */
   private readonly taken = new NumberRuns();
+  /**
+   * For a first slot whose row had to probe (an identical fill, or a hash collision): the slot
+   * to try next, as every slot before it is taken. Only such rows get an entry; it spares the
+   * k-th identical row k probes.
+   */
+  private readonly nextFree = new Map<number, number>();
 
   constructor(idPrefix: string) {
     this.idPrefix = idPrefix;
@@ -115,11 +121,16 @@ export class DayIdSpace {
    */
   number(microsOfDay: number, contentHash: number): number {
     const base = microsOfDay * SLOTS_PER_MICROSECOND;
-    let slot = slotOfHash(contentHash);
-    for (let tries = 0; tries < SLOTS_PER_MICROSECOND; tries++) {
+    const first = base + slotOfHash(contentHash);
+    if (this.taken.add(first)) return first;
+    let slot = this.nextFree.get(first) ?? (first - base + 1) % SLOTS_PER_MICROSECOND;
+    for (let tries = 1; tries < SLOTS_PER_MICROSECOND; tries++) {
       const n = base + slot;
-      if (this.taken.add(n)) return n;
       slot = slot + 1 === SLOTS_PER_MICROSECOND ? 0 : slot + 1;
+      if (this.taken.add(n)) {
+        this.nextFree.set(first, slot);
+        return n;
+      }
     }
     throw new AsxRowError(`more than ${SLOTS_PER_MICROSECOND} rows in one microsecond of ${this.idPrefix}`);
   }
