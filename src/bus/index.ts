@@ -6,7 +6,7 @@ export { RecordProducer, type RecordProducerOptions, type SendSummary, type BusC
 export { RecordDecoder, type DecodeOutcome } from './record-decoder.js';
 export { BusConsumer, type BusConsumerOptions, type BatchControl } from './bus-consumer.js';
 export { BusAdmin, type PartitionOffsets, type PartitionLag } from './bus-admin.js';
-export { readTopicTail, type TopicTailOptions, type PartitionTail } from './topic-tail-reader.js';
+export { readTopicTail, TopicTailTooLargeError, type TopicTailOptions, type PartitionTail } from './topic-tail-reader.js';
 export type { BusMessage, BusBatch, TopicPartition, TopicPartitionOffset } from './bus-message.js';
 export { BusError, SchemaRegistryError, UndecodableRecordError, type UndecodableReason } from './errors.js';
 export { publishSealed, publishTagged, sealTagged, unsealTagged, type SealedTagged, type TradeQuoteTopics } from './tagged-record-publisher.js';

@@ -23,6 +23,19 @@ export interface TopicTailOptions {
   logger: Logger;
   /** Give up after this long; default 30 s. */
   timeoutMs?: number;
+  /** Refuse (TopicTailTooLargeError, before fetching anything) a tail of more records than this. */
+  maxRecords?: number;
+}
+
+/** The tail holds more records than the caller wants to read. */
+export class TopicTailTooLargeError extends BusError {
+  constructor(
+    readonly topic: string,
+    readonly records: bigint,
+    readonly maxRecords: number,
+  ) {
+    super(`the tail of ${topic} holds ${records} records, more than ${maxRecords}`, { topic, records: records.toString(), max: maxRecords });
+  }
 }
 
 export interface PartitionTail {
@@ -46,6 +59,11 @@ export async function readTopicTail(endpoints: BusEndpoints, opts: TopicTailOpti
     const requested = opts.startOffsets?.get(o.partition) ?? o.earliest;
     const start = requested < o.earliest ? o.earliest : requested;
     tails.set(o.partition, { partition: o.partition, highWatermark: o.latest, messages: [], start });
+  }
+  if (opts.maxRecords !== undefined) {
+    let records = 0n;
+    for (const t of tails.values()) if (t.start < t.highWatermark) records += t.highWatermark - t.start;
+    if (records > BigInt(opts.maxRecords)) throw new TopicTailTooLargeError(opts.topic, records, opts.maxRecords);
   }
   const pending = new Set([...tails.values()].filter((t) => t.start < t.highWatermark).map((t) => t.partition));
   const result = (): PartitionTail[] => [...tails.values()].map(({ partition, highWatermark, messages }) => ({ partition, highWatermark, messages }));

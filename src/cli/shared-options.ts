@@ -4,16 +4,23 @@
  */
 import { join } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import { FRESH_TIMEOUT_MS } from '../query/tail-source.js';
+import { FRESH_MAX_RECORDS, FRESH_TIMEOUT_MS } from '../query/tail-source.js';
 import type { GlobalOptions } from '../config/global-options.js';
 import type { BusEndpoints } from '../bus/endpoints.js';
 import type { BackgroundConsumerConfig } from '../consume/background-consumer-protocol.js';
 import type { Catalog } from '../iceberg/catalog/catalog.js';
 import { openConfiguredCatalog } from '../iceberg/catalog/open-catalog.js';
 
-/** `--fresh-timeout <ms>` of the commands that read fresh rows from the bus (serve, query). */
+/** `--fresh-timeout <ms>` and `--fresh-max-records <n>` of the commands that read fresh rows from the bus (serve, query). */
 export function addFreshTimeoutOption(cmd: Command): Command {
-  return cmd.option('--fresh-timeout <ms>', 'deadline of one read of fresh rows from the bus; past it a query answers with committed rows', milliseconds, FRESH_TIMEOUT_MS);
+  return cmd
+    .option('--fresh-timeout <ms>', 'deadline of one read of fresh rows from the bus; past it a query answers with committed rows', milliseconds, FRESH_TIMEOUT_MS)
+    .option('--fresh-max-records <n>', 'read fresh rows only when a topic holds at most this many not yet committed; else committed rows only', positiveCount, FRESH_MAX_RECORDS);
+}
+
+function positiveCount(v: string): number {
+  if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > Number.MAX_SAFE_INTEGER) throw new InvalidArgumentError('must be a positive integer');
+  return Number(v);
 }
 
 function milliseconds(v: string): number {

@@ -12,13 +12,13 @@
  * still running, later reads fail at once with the same reason instead of piling up more
  * connections to a broker that does not answer. `abort(reason)` ends all reads at once.
  */
-import { BusAdmin, RecordDecoder, SchemaRegistryClient, readTopicTail, type BusEndpoints } from '../bus/index.js';
+import { BusAdmin, RecordDecoder, SchemaRegistryClient, TopicTailTooLargeError, readTopicTail, type BusEndpoints } from '../bus/index.js';
 import type { Logger } from '../log/logger.js';
 import type { QuoteV2 } from '../model/quote.js';
 import { parseTopicName } from '../model/topics.js';
 import type { TradeV2 } from '../model/trade.js';
 import type { CommittedOffsets } from './committed-offsets.js';
-import { FRESH_TIMEOUT_MS, FreshReadAbortedError, FreshReadTimeoutError, type TailRecords, type TailSource } from './tail-source.js';
+import { FRESH_MAX_RECORDS, FRESH_TIMEOUT_MS, FreshReadAbortedError, FreshReadTimeoutError, FreshTailTooLargeError, type TailRecords, type TailSource } from './tail-source.js';
 import type { QueryTable } from './table-schema.js';
 
 export interface BusTailSourceOptions {
@@ -26,6 +26,8 @@ export interface BusTailSourceOptions {
   logger: Logger;
   /** Deadline of one tail read, all topics of the table (ms); default FRESH_TIMEOUT_MS (10 s). */
   timeoutMs?: number;
+  /** A topic's tail of more records than this is not read (FreshTailTooLargeError); default FRESH_MAX_RECORDS. */
+  maxRecords?: number;
   /**
    * Reuse a tail read for the same table and offsets for this long (ms), and share
    * reads in flight between concurrent queries. 0 (default) reads on every query;
@@ -129,10 +131,16 @@ export class BusTailSource implements TailSource {
   private async read(table: QueryTable, committed: CommittedOffsets): Promise<TailRecords> {
     const kind = table === 'trades_v2' ? 'trades' : 'quotes';
     const topics = await this.topicsOf(kind);
+    const maxRecords = this.opts.maxRecords ?? FRESH_MAX_RECORDS;
     const tails = await Promise.all(
       topics.map((topic) =>
         // the reader's own timeout backs up the deadline above, which ends the query first
-        readTopicTail(this.opts.endpoints, { topic, startOffsets: committed.get(topic), logger: this.opts.logger, timeoutMs: this.timeoutMs }),
+        readTopicTail(this.opts.endpoints, { topic, startOffsets: committed.get(topic), logger: this.opts.logger, timeoutMs: this.timeoutMs, maxRecords }).catch(
+          (err: unknown) => {
+            if (err instanceof TopicTailTooLargeError) throw new FreshTailTooLargeError(err.topic, err.records, err.maxRecords);
+            throw err;
+          },
+        ),
       ),
     );
     const values = tails.flatMap((parts) => parts.flatMap((p) => p.messages.map((m) => m.value)));

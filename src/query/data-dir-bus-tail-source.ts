@@ -24,6 +24,8 @@ export interface DataDirBusTailSourceOptions {
   reuseMs?: number;
   /** See BusTailSourceOptions.timeoutMs. */
   timeoutMs?: number;
+  /** See BusTailSourceOptions.maxRecords. */
+  maxRecords?: number;
   /** How the owner is found; defaults to the data dir's broker lock. */
   findBroker?: (dataDir: string) => BusEndpoints | null;
 }
@@ -52,7 +54,7 @@ export class DataDirBusTailSource implements TailSource {
     const key = `${endpoints.brokers.join(',')} ${endpoints.registryUrl}`;
     if (this.current?.key !== key) {
       await this.drop();
-      this.current = { key, tail: new BusTailSource({ endpoints, logger: this.opts.logger, reuseMs: this.opts.reuseMs, timeoutMs: this.opts.timeoutMs }) };
+      this.current = { key, tail: new BusTailSource({ endpoints, logger: this.opts.logger, reuseMs: this.opts.reuseMs, timeoutMs: this.opts.timeoutMs, maxRecords: this.opts.maxRecords }) };
     }
     if (this.aborted !== null) throw new FreshReadAbortedError(this.aborted); // aborted while dropping the old owner's source
     return this.current.tail.readTail(table, committed);

@@ -35,6 +35,8 @@ export interface OpenQueryServiceOptions {
   tailReuseMs?: number;
   /** Deadline of one bus tail read (ms); see BusTailSource. */
   tailTimeoutMs?: number;
+  /** See BusTailSourceOptions.maxRecords. */
+  tailMaxRecords?: number;
   /** Reuse loaded table metadata for this long (ms); see IcebergDataFileSource. */
   metadataMaxAgeMs?: number;
 }
@@ -51,10 +53,10 @@ export function openQueryService(o: OpenQueryServiceOptions): OpenedQueryService
   const files = new IcebergDataFileSource(catalog, { metadataMaxAgeMs: o.metadataMaxAgeMs });
   let tail: TailSource | null = null;
   if (o.fresh && o.globals.brokers !== null) {
-    tail = new BusTailSource({ endpoints: { brokers: o.globals.brokers, registryUrl: resolveRegistryUrl(o.registry) }, logger: o.logger, reuseMs: o.tailReuseMs, timeoutMs: o.tailTimeoutMs });
+    tail = new BusTailSource({ endpoints: { brokers: o.globals.brokers, registryUrl: resolveRegistryUrl(o.registry) }, logger: o.logger, reuseMs: o.tailReuseMs, timeoutMs: o.tailTimeoutMs, maxRecords: o.tailMaxRecords });
   } else if (o.fresh) {
     // the embedded broker of whichever k2 process serves the data dir at query time
-    tail = new DataDirBusTailSource({ dataDir: o.globals.dataDir, logger: o.logger, reuseMs: o.tailReuseMs, timeoutMs: o.tailTimeoutMs });
+    tail = new DataDirBusTailSource({ dataDir: o.globals.dataDir, logger: o.logger, reuseMs: o.tailReuseMs, timeoutMs: o.tailTimeoutMs, maxRecords: o.tailMaxRecords });
   }
   const service = new QueryService({ files, tail, onPlan: o.onPlan });
   return {

@@ -38,6 +38,14 @@ export const FRESH_TIME_TRAVEL = 'not read (time travel: the chosen snapshot onl
 /** The default deadline of one tail read (connect, metadata, fetch and decode); see BusTailSource. */
 export const FRESH_TIMEOUT_MS = 10_000;
 
+/**
+ * The most uncommitted records one scan reads from the bus (per topic); default of
+ * --fresh-max-records. A larger tail (a consumer that is down or far behind) is not read:
+ * decoding and loading it into DuckDB is CPU work on the query's thread that no deadline
+ * can interrupt (733k records took 90 s on a 2-core machine).
+ */
+export const FRESH_MAX_RECORDS = 50_000;
+
 function seconds(ms: number): string {
   return `${Number((ms / 1000).toFixed(3))} s`;
 }
@@ -51,6 +59,16 @@ export function freshTimedOut(timeoutMs: number): string {
 export class FreshReadTimeoutError extends K2Error {
   constructor(timeoutMs: number) {
     super('FRESH_TIMEOUT', freshTimedOut(timeoutMs));
+  }
+}
+
+/** The tail holds more records than a scan reads: the scan answers with the committed rows and says why. */
+export class FreshTailTooLargeError extends K2Error {
+  constructor(topic: string, records: bigint, maxRecords: number) {
+    super(
+      'FRESH_TOO_LARGE',
+      `not read (${topic} holds ${records} records not committed yet, more than the ${maxRecords} a query reads (--fresh-max-records): committed rows only; is a consumer running?)`,
+    );
   }
 }
 

@@ -85,6 +85,21 @@ describe('hybrid reads: Iceberg + bus tail', () => {
     expect(new Set(ids).size).toBe(trades.length);
   });
 
+  it('does not read a tail larger than --fresh-max-records, and says why (a consumer down or far behind)', async () => {
+    const fresh = trades.length - 200;
+    const small = new QueryService({ files: new IcebergDataFileSource(fx.catalog), tail: new BusTailSource({ endpoints: bus.endpoints, logger: silentLogger, maxRecords: fresh - 1 }) });
+    const r = await small.trades(parseQuery(tradeQuerySchema, { limit: '100000' }));
+    expect(r.rows.length).toBe(200); // the committed rows only
+    expect(r.plans[0]!.freshUnavailable).toBe(
+      `not read (${TOPIC} holds ${fresh} records not committed yet, more than the ${fresh - 1} a query reads (--fresh-max-records): committed rows only; is a consumer running?)`,
+    );
+    const exact = new QueryService({ files: new IcebergDataFileSource(fx.catalog), tail: new BusTailSource({ endpoints: bus.endpoints, logger: silentLogger, maxRecords: fresh }) });
+    expect((await exact.trades(parseQuery(tradeQuerySchema, { limit: '100000' }))).rows.length).toBe(trades.length);
+    const cli = await runK2(['--data-dir', tmp.path, '--brokers', bus.endpoints.brokers.join(','), 'query', '--registry', bus.endpoints.registryUrl, '--fresh-max-records', '5', '--json']);
+    expect(cli.code, cli.stderr).toBe(0);
+    expect((JSON.parse(cli.stdout) as unknown[]).length).toBe(100); // the default --limit, from the committed rows
+  });
+
   it('the real CLI reads fresh rows with --brokers', async () => {
     const res = await runK2(['--data-dir', tmp.path, '--brokers', bus.endpoints.brokers.join(','), 'query', '--limit', '100000', '--registry', bus.endpoints.registryUrl, '--json']);
     expect(res.stderr).toBe('');

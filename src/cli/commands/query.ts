@@ -56,6 +56,7 @@ interface CommonFlags {
   snapshot?: string;
   fresh: boolean;
   freshTimeout: number;
+  freshMaxRecords: number;
   catalog?: string;
   registry?: string;
   json?: boolean;
@@ -134,7 +135,7 @@ async function emit(cmd: Command, flags: CommonFlags, result: QueryResult, view:
 /** Runs fn with a query service for this command, closing it afterwards. */
 async function withService<T>(cmd: Command, flags: CommonFlags, fn: (s: OpenedQueryService) => Promise<T>): Promise<T> {
   const { globals, logger } = commandContext(cmd);
-  const opened = openQueryService({ globals, logger, catalog: flags.catalog, registry: flags.registry, fresh: flags.fresh, tailTimeoutMs: flags.freshTimeout });
+  const opened = openQueryService({ globals, logger, catalog: flags.catalog, registry: flags.registry, fresh: flags.fresh, tailTimeoutMs: flags.freshTimeout, tailMaxRecords: flags.freshMaxRecords });
   try {
     return await fn(opened);
   } finally {

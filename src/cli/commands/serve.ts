@@ -37,6 +37,7 @@ interface ServeFlags {
   registry?: string;
   fresh: boolean;
   freshTimeout: number;
+  freshMaxRecords: number;
 }
 
 function port(v: string): number {
@@ -99,6 +100,7 @@ export function registerServe(program: Command): void {
         fresh: flags.fresh,
         tailReuseMs: SERVE_REUSE_MS,
         tailTimeoutMs: flags.freshTimeout,
+        tailMaxRecords: flags.freshMaxRecords,
         metadataMaxAgeMs: SERVE_REUSE_MS,
         onPlan: (p) => metrics.observePlan(p),
       });
