@@ -289,6 +289,8 @@ export class IcebergConsumer {
       t.buffer = newBuffer(t.name);
       t.ids.clear();
     }
+    // what was buffered is read again: its sequences are not out of order
+    this.sequences.reset();
     const tableOffsets = new Map<TableName, OffsetMap>();
     for (const name of Object.keys(this.tables) as TableName[]) {
       const reader = await IcebergTableReader.open(this.opts.catalog, name);

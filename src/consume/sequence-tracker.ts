@@ -32,4 +32,13 @@ export class SequenceTracker {
   lastSequence(key: string): bigint | undefined {
     return this.last.get(key);
   }
+
+  /**
+   * Forgets every stream: the next sequence of each is taken as it comes. After a
+   * rebalance the consumer re-reads from the table's offsets what it had seen but not
+   * committed; without this, every such record would read as out of order.
+   */
+  reset(): void {
+    this.last.clear();
+  }
 }
