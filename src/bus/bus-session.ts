@@ -15,7 +15,9 @@
  */
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BrokerLockedError, describeLockOwner, lockOwnerAlive, readLiveLock, type LockInfo } from '../broker/data-dir-lock.js';
+import { BrokerLockedError, describeLockOwner, lockOwnerAlive, lockPath, readLiveLock, type LockInfo } from '../broker/data-dir-lock.js';
+import { errorMessage } from '../model/errors.js';
+import { BusError } from './errors.js';
 import { EmbeddedBroker } from '../broker/embedded-broker.js';
 import { SchemaRegistryServer } from '../broker/registry/schema-registry-server.js';
 import type { GlobalOptions } from '../config/global-options.js';
@@ -33,7 +35,7 @@ export interface BusSession {
    */
   mode: 'in-process' | 'k2-broker' | 'external';
   /** In 'k2-broker' mode: the process serving the bus, and whether it still runs. */
-  host?: { pid: number; owner: string | null; describe: string; alive(): boolean };
+  host?: { pid: number; owner: string | null; describe: string; lockFile: string; alive(): boolean };
   close(): Promise<void>;
 }
 
@@ -93,7 +95,7 @@ export async function startBus(opts: StartBusOptions): Promise<BusSession> {
         await sleep(200);
         continue;
       }
-      if (running.registry !== null) return borrowedBus(running, opts.logger);
+      if (running.registry !== null) return borrowedBus(running, lockPath(brokerDir), opts.logger);
       // a bus still starting: its registry URL comes next
       startingSince ??= Date.now();
       if (Date.now() - startingSince < STARTING_WAIT_MS) {
@@ -114,13 +116,13 @@ export async function startBus(opts: StartBusOptions): Promise<BusSession> {
   }
 }
 
-function borrowedBus(running: LockInfo, logger: Logger): BusSession {
+function borrowedBus(running: LockInfo, lockFile: string, logger: Logger): BusSession {
   logger.info('bus: using the k2 broker already serving this data dir', { pid: running.pid, owner: running.owner, brokers: running.kafka, registry: running.registry });
   return {
     endpoints: { brokers: [running.kafka], registryUrl: running.registry! },
     embedded: false,
     mode: 'k2-broker',
-    host: { pid: running.pid, owner: running.owner ?? null, describe: describeLockOwner(running), alive: () => lockOwnerAlive(running) },
+    host: { pid: running.pid, owner: running.owner ?? null, describe: describeLockOwner(running), lockFile, alive: () => lockOwnerAlive(running) },
     close: async () => undefined,
   };
 }
@@ -145,4 +147,28 @@ async function startInProcessBus(opts: StartBusOptions): Promise<BusSession> {
       await broker.close();
     },
   };
+}
+
+/** How kafkajs and node say that a broker cannot be reached or does not answer. */
+const UNREACHABLE = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|connection error|closed connection|not connected|timed? ?out|number of retries/i;
+
+/**
+ * An error from a bus borrowed from another k2 process, said in terms of that process when
+ * the broker could not be reached: it exited, or it did not answer (hung, stopped). Other
+ * errors (and errors of buses not borrowed) are returned as they are.
+ */
+export function explainBorrowedBusError(bus: BusSession, err: unknown): unknown {
+  const host = bus.host;
+  if (host === undefined || err instanceof BusHostError || !UNREACHABLE.test(errorMessage(err))) return err;
+  const where = `${bus.endpoints.brokers.join(',')}, from ${host.lockFile}`;
+  return host.alive()
+    ? new BusHostError(`cannot reach the bus of ${host.describe} (${where}): ${errorMessage(err)}; if that process is hung, stop it, or pass --brokers`, host.pid, err)
+    : new BusHostError(`the k2 process that served this data dir's bus (${host.describe}) exited: ${errorMessage(err)}`, host.pid, err);
+}
+
+/** The k2 process whose bus this process borrowed exited or does not answer. */
+export class BusHostError extends BusError {
+  constructor(message: string, readonly pid: number, cause: unknown) {
+    super(message, { pid }, { cause });
+  }
 }

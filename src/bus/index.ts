@@ -1,6 +1,6 @@
 /** The bus: k2's only door to Kafka (kafkajs) and the schema registry. */
 export { type BusEndpoints, DEFAULT_REGISTRY_URL, resolveRegistryUrl } from './endpoints.js';
-export { startBus, findRunningBroker, type BusSession, type StartBusOptions } from './bus-session.js';
+export { startBus, findRunningBroker, explainBorrowedBusError, BusHostError, type BusSession, type StartBusOptions } from './bus-session.js';
 export { SchemaRegistryClient } from './schema-registry-client.js';
 export { RecordProducer, type RecordProducerOptions, type SendSummary, type BusCompression, type SealedRecords, type WireMessage } from './record-producer.js';
 export { RecordDecoder, type DecodeOutcome } from './record-decoder.js';

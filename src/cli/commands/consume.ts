@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { ConfigError, errorMessage } from '../../model/errors.js';
 import { parseSetting } from '../../config/global-options.js';
-import { startBus } from '../../bus/index.js';
+import { explainBorrowedBusError, startBus } from '../../bus/index.js';
 import { DEFAULT_GROUP_ID, IcebergConsumer } from '../../consume/iceberg-consumer.js';
 import { createMetricsRegistry } from '../../metrics/registry.js';
 import { startMetricsServer, type MetricsServer } from '../../metrics/metrics-server.js';
@@ -140,6 +140,9 @@ export function registerConsume(program: Command): void {
           );
         }
       }
+    } catch (err) {
+      // on a bus borrowed from another k2 process: say which process did not answer or exited
+      throw explainBorrowedBusError(bus, err);
     } finally {
       await metricsServer?.close();
       await bus.close();

@@ -15,7 +15,7 @@ import { z } from 'zod';
 import type { GlobalOptions } from '../../config/global-options.js';
 import { parseSetting } from '../../config/global-options.js';
 import type { Logger } from '../../log/logger.js';
-import { BusAdmin, RecordProducer, startBus, type BusSession, type SealedRecords } from '../../bus/index.js';
+import { BusAdmin, explainBorrowedBusError, RecordProducer, startBus, type BusSession, type SealedRecords } from '../../bus/index.js';
 import { LOAD_BUS_OWNER } from '../../bus/bus-session.js';
 import { topicName } from '../../model/topics.js';
 import {
@@ -167,6 +167,12 @@ function hostGoneError(bus: BusSession, err: unknown, published: number): unknow
   );
 }
 
+/** A failure of the bus while publishing: hostGoneError, or one naming the serving process that does not answer. */
+function busFailure(bus: BusSession, err: unknown, published: number): unknown {
+  const gone = hostGoneError(bus, err, published);
+  return gone !== err ? gone : explainBorrowedBusError(bus, err);
+}
+
 async function openBusPublisher(globals: GlobalOptions, logger: Logger, opts: PublisherOptions): Promise<AsxPublishSession> {
   // Another load's bus goes away when that load ends: wait for it, then serve the bus here.
   const bus = await startBus({ globals, logger, registryUrl: opts.registryUrl, owner: LOAD_BUS_OWNER });
@@ -194,7 +200,7 @@ async function openBusPublisher(globals: GlobalOptions, logger: Logger, opts: Pu
     }
   } catch (err) {
     await bus.close();
-    throw hostGoneError(bus, err, 0);
+    throw busFailure(bus, err, 0);
   }
   let published = 0;
   let producerOpen = true;
@@ -210,11 +216,11 @@ async function openBusPublisher(globals: GlobalOptions, logger: Logger, opts: Pu
     sink: {
       send: async (kind, records) => {
         const failed = consumer?.error;
-        if (failed) throw hostGoneError(bus, failed, published);
+        if (failed) throw busFailure(bus, failed, published);
         try {
           published += (await producer.send(kind === 'trades' ? ASX_TRADES_TOPIC : ASX_QUOTES_TOPIC, kind, records)).records;
         } catch (err) {
-          throw hostGoneError(bus, err, published);
+          throw busFailure(bus, err, published);
         }
       },
       // each converted chunk is encoded at once (the schemas are registered above), so only
@@ -222,11 +228,11 @@ async function openBusPublisher(globals: GlobalOptions, logger: Logger, opts: Pu
       seal: (kind, records) => producer.seal(kind === 'trades' ? ASX_TRADES_TOPIC : ASX_QUOTES_TOPIC, kind, records),
       sendSealed: async (kind, chunks) => {
         const failed = consumer?.error;
-        if (failed) throw hostGoneError(bus, failed, published);
+        if (failed) throw busFailure(bus, failed, published);
         try {
           published += (await producer.sendSealed(kind === 'trades' ? ASX_TRADES_TOPIC : ASX_QUOTES_TOPIC, kind, chunks as SealedRecords[])).records;
         } catch (err) {
-          throw hostGoneError(bus, err, published);
+          throw busFailure(bus, err, published);
         }
       },
     },
