@@ -3,7 +3,7 @@
  * Usage and configuration errors exit 2; runtime errors exit 1.
  */
 import { CommanderError } from 'commander';
-import { ConfigError, K2Error, NotImplementedError, errorMessage } from '../model/errors.js';
+import { ConfigError, InterruptedError, K2Error, NotImplementedError, errorMessage } from '../model/errors.js';
 import { EXIT_FAILURE, EXIT_USAGE } from './exit-codes.js';
 import { applyHeapGrowth } from './heap-growth.js';
 import { buildProgram, invokedCommand } from './program.js';
@@ -26,6 +26,6 @@ export async function main(argv: string[]): Promise<void> {
     if (!(err instanceof K2Error) && err instanceof Error && process.env.K2_DEBUG === '1') {
       process.stderr.write(`${err.stack ?? ''}\n`);
     }
-    process.exitCode = usage ? EXIT_USAGE : EXIT_FAILURE;
+    process.exitCode = err instanceof InterruptedError ? (err.signal === 'SIGTERM' ? 143 : 130) : usage ? EXIT_USAGE : EXIT_FAILURE;
   }
 }

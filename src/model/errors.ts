@@ -53,6 +53,16 @@ export class NotImplementedError extends K2Error {
   }
 }
 
+/** A command stopped by SIGINT/SIGTERM before it finished; the CLI exits 130 (SIGINT) or 143 (SIGTERM). */
+export class InterruptedError extends K2Error {
+  constructor(
+    readonly signal: 'SIGINT' | 'SIGTERM',
+    message: string,
+  ) {
+    super('INTERRUPTED', message, { signal });
+  }
+}
+
 export function errorMessage(err: unknown): string {
   if (err instanceof K2Error) return err.describe();
   if (err instanceof Error) return err.message;

@@ -28,11 +28,12 @@ import {
 } from '../../sources/asx/index.js';
 import { isTradeFormat } from '../../sources/asx/file-format.js';
 import { commandContext } from '../context.js';
+import { onShutdownSignal } from '../shutdown.js';
 import { addCatalogOption, addRegistryOption, embeddedConsumerConfig } from '../shared-options.js';
 import { BackgroundConsumer } from '../../consume/background-consumer.js';
 import type { ConsumeSummary } from '../../consume/iceberg-consumer.js';
 import { ConsumeError } from '../../consume/errors.js';
-import { errorMessage, K2Error } from '../../model/errors.js';
+import { errorMessage, InterruptedError, K2Error } from '../../model/errors.js';
 import { formatTable, toJson, type Row } from '../output.js';
 import { checkConfiguredCatalog } from '../../iceberg/catalog/open-catalog.js';
 
@@ -69,6 +70,17 @@ export interface AsxPublishSession {
   committedRows(): number;
   /** Stops the consumer (if still running) and the bus (the embedded broker and registry, if any). */
   close(): Promise<void>;
+  /** SIGINT/SIGTERM: later sends fail with `err`, and the consumer stops (committing what it has). */
+  interrupt?(err: Error): void;
+}
+
+/** What an interrupted load leaves behind. */
+function interruptedError(signal: 'SIGINT' | 'SIGTERM', session: AsxPublishSession): InterruptedError {
+  const next = session.bus.mode === 'external' ? 'a `k2 consume` commits them' : 'the next `k2 load asx` or `k2 consume --once` on this data dir commits them';
+  return new InterruptedError(
+    signal,
+    `the load stopped before it finished; the records published so far stay in the topics and ${next}; loading the files again is safe (rows already in the table are skipped)`,
+  );
 }
 
 /** Where the in-process consumer commits, and whether it runs at all. */
@@ -203,6 +215,7 @@ async function openBusPublisher(globals: GlobalOptions, logger: Logger, opts: Pu
     throw busFailure(bus, err, 0);
   }
   let published = 0;
+  let stopped: Error | null = null;
   let producerOpen = true;
   const finishPublishing = async (): Promise<void> => {
     if (!producerOpen) return;
@@ -215,6 +228,7 @@ async function openBusPublisher(globals: GlobalOptions, logger: Logger, opts: Pu
     committedRows: () => committed,
     sink: {
       send: async (kind, records) => {
+        if (stopped !== null) throw stopped;
         const failed = consumer?.error;
         if (failed) throw busFailure(bus, failed, published);
         try {
@@ -227,6 +241,7 @@ async function openBusPublisher(globals: GlobalOptions, logger: Logger, opts: Pu
       // wire messages wait while a batch fills
       seal: (kind, records) => producer.seal(kind === 'trades' ? ASX_TRADES_TOPIC : ASX_QUOTES_TOPIC, kind, records),
       sendSealed: async (kind, chunks) => {
+        if (stopped !== null) throw stopped;
         const failed = consumer?.error;
         if (failed) throw busFailure(bus, failed, published);
         try {
@@ -237,6 +252,11 @@ async function openBusPublisher(globals: GlobalOptions, logger: Logger, opts: Pu
       },
     },
     finishPublishing,
+    interrupt: (err) => {
+      stopped = err;
+      // ends a finish() in progress: the consumer commits what it has buffered and stops
+      if (consumer !== null) void consumer.stop().catch(() => undefined);
+    },
     close: async () => {
       try {
         await finishPublishing();
@@ -286,6 +306,17 @@ async function loadAsx(files: string[], flags: LoadAsxFlags, cmd: Command): Prom
   for (const f of plan.inputs) logger.debug('input', { file: f.path, format: f.format, symbol: f.identity?.symbol, bytes: f.bytes });
 
   const session = flags.dryRun === true ? null : await loadAsxHooks.openPublisher(globals, logger, { registryUrl: flags.registry, catalog: flags.catalog, consume: flags.consume });
+  // Interrupted while publishing or committing: stop publishing, let the consumer commit what it
+  // has, close, and say what that leaves behind (a second signal exits at once).
+  let interrupted: 'SIGINT' | 'SIGTERM' | null = null;
+  const offSignal =
+    session === null
+      ? null
+      : onShutdownSignal((signal) => {
+          interrupted = signal === 'SIGTERM' ? 'SIGTERM' : 'SIGINT';
+          logger.warn('interrupted: stopping the load, committing what the consumer has', { signal });
+          session.interrupt?.(interruptedError(interrupted, session));
+        });
   let result: AsxLoadResult;
   try {
     const deadLetter = new DeadLetterFile(globals.dataDir);
@@ -308,7 +339,13 @@ async function loadAsx(files: string[], flags: LoadAsxFlags, cmd: Command): Prom
       logger.info('published', { topics: topics.join(','), records: result.summary.rowsValid, embedded: session.bus.embedded });
       await loadAsxHooks.afterPublish({ globals, logger, session, result, topics });
     }
+    if (interrupted !== null && session !== null) throw interruptedError(interrupted, session);
+  } catch (err) {
+    // whatever failed once the signal stopped the sends and the consumer, the signal is the story
+    if (interrupted !== null && session !== null) throw interruptedError(interrupted, session);
+    throw err;
   } finally {
+    offSignal?.();
     if (session !== null) await session.close();
   }
 
