@@ -265,19 +265,29 @@ function readText(buf: Uint8Array, col: TextColumn, row: number): boolean {
   const at = col.startOf(row);
   col.reserve(at, n + 1);
   const out = col.bytes;
+  const p = pos;
+  // branch-free per byte: `high` gets bit 7 from a non-ASCII byte, `low` goes negative on a control byte
+  let high = 0;
+  let low = 0;
   for (let i = 0; i < n; i++) {
-    const b = buf[pos + i]!;
-    if (b >= 0x80 || b === TEXT_SEPARATOR) {
-      // non-ASCII text takes the generic path (which replaces invalid UTF-8 as avsc always did)
-      if (b >= 0x80) return false;
-      col.hasSeparator = true;
-    }
+    const b = buf[p + i]!;
+    high |= b;
+    low |= b - 0x20;
     out[at + i] = b;
   }
+  // non-ASCII text takes the generic path (which replaces invalid UTF-8 as avsc always did)
+  if ((high & 0x80) !== 0) return false;
+  if (low < 0 && hasByte(out, at, at + n, TEXT_SEPARATOR)) col.hasSeparator = true;
   out[at + n] = TEXT_SEPARATOR;
   col.ends[row] = at + n;
-  pos += n;
+  pos = p + n;
   return true;
+}
+
+/** Whether bytes[s, e) holds the byte b (looked for only when a value holds a control byte). */
+function hasByte(bytes: Uint8Array, s: number, e: number, b: number): boolean {
+  for (let i = s; i < e; i++) if (bytes[i]! === b) return true;
+  return false;
 }
 
 function readCodedString(buf: Uint8Array, col: CodeColumn, row: number): boolean {
@@ -365,11 +375,24 @@ function readList(buf: Uint8Array, s: number): string[] {
 
 /** Encoded keys of the map being read (2-byte length, then bytes, per key): the map's shape. */
 const SHAPE = new Uint8Array(4096);
+/**
+ * The map column whose last decoded map's keys SHAPE[0, shapeLength) still holds, and
+ * their shape code; null when SHAPE holds none. Maps of a feed repeat their keys row after
+ * row, so the next map's keys are only compared with SHAPE until one differs.
+ */
+let shapeColumn: MapColumn | null = null;
+let shapeLength = 0;
+let shapeCode = 0;
 
 /** A string map into a MapColumn: its values into the arena, its keys matched to a shape. Non-ASCII maps take the generic path. */
 function readMapInto(buf: Uint8Array, col: MapColumn, row: number): boolean {
   let k = col.entryStart(row);
   let at = col.valueStart(k);
+  // the keys read so far equal the first sl bytes of SHAPE (the column's last map's keys)
+  let same = shapeColumn === col;
+  const lastLength = shapeLength;
+  const lastCode = shapeCode;
+  shapeColumn = null; // SHAPE is overwritten from the first differing key on
   let sl = 0;
   for (;;) {
     const count = readBlockCount(buf, 2);
@@ -378,34 +401,55 @@ function readMapInto(buf: Uint8Array, col: MapColumn, row: number): boolean {
     for (let e = 0; e < count; e++) {
       const kn = readLength(buf);
       if (kn < 0 || kn > 0xffff || sl + 2 + kn > SHAPE.length) return false;
-      SHAPE[sl++] = kn & 0xff;
-      SHAPE[sl++] = kn >>> 8;
-      for (let i = 0; i < kn; i++) {
-        const b = buf[pos + i]!;
-        if (b >= 0x80) return false;
-        SHAPE[sl++] = b;
+      const p = pos;
+      if (same) {
+        if (sl + 2 + kn <= lastLength && SHAPE[sl] === (kn & 0xff) && SHAPE[sl + 1] === kn >>> 8) {
+          let i = 0;
+          while (i < kn && SHAPE[sl + 2 + i] === buf[p + i]) i++;
+          same = i === kn;
+        } else same = false;
       }
-      pos += kn;
+      if (same) sl += 2 + kn; // the same bytes as a stored (ASCII) key
+      else {
+        SHAPE[sl++] = kn & 0xff;
+        SHAPE[sl++] = kn >>> 8;
+        let high = 0;
+        for (let i = 0; i < kn; i++) {
+          const b = buf[p + i]!;
+          high |= b;
+          SHAPE[sl + i] = b;
+        }
+        if ((high & 0x80) !== 0) return false;
+        sl += kn;
+      }
+      pos = p + kn;
       const vn = readLength(buf);
       if (vn < 0) return false;
       col.reserve(k, at, vn);
       const out = col.bytes;
+      const q = pos;
+      // branch-free per byte: `high` gets bit 7 from a non-ASCII byte, `low` goes negative on a control byte
+      let high = 0;
+      let low = 0;
       for (let i = 0; i < vn; i++) {
-        const b = buf[pos + i]!;
-        if (b >= 0x80 || b === 0x1e || b === 0x1f) {
-          if (b >= 0x80) return false;
-          col.hasSeparator = true;
-        }
+        const b = buf[q + i]!;
+        high |= b;
+        low |= b - 0x20;
         out[at + i] = b;
       }
+      if ((high & 0x80) !== 0) return false;
+      if (low < 0 && (hasByte(out, at, at + vn, 0x1e) || hasByte(out, at, at + vn, 0x1f))) col.hasSeparator = true;
       at += vn;
-      pos += vn;
+      pos = q + vn;
       col.valueEnds[k++] = at;
     }
   }
   col.rowEnds[row] = k;
-  const code = shapeOf(col, sl);
+  const code = same && sl === lastLength ? lastCode : shapeOf(col, sl);
   if (code === 0) return false;
+  shapeColumn = col;
+  shapeLength = sl;
+  shapeCode = code;
   col.shapeCodes[row] = code;
   return true;
 }

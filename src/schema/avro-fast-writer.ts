@@ -234,6 +234,40 @@ const MEMO_MISSES = 16;
 /** ... for this many maps, then tried again. */
 const UNMEMOIZED_MAPS = 1024;
 
+/** An object no code adds keys to: for-in over it finds Object.prototype's enumerable keys. */
+const PROTOTYPE_PROBE: Record<string, unknown> = {};
+
+/**
+ * Whether for-in over `obj` visits exactly Object.keys(obj), in the same order: an object
+ * whose prototype is Object.prototype, while nobody has added an enumerable key to
+ * Object.prototype. for-in then reads the keys and values through V8's enum cache, with no
+ * keys array allocated per map.
+ */
+function forInIsOwnKeys(obj: object): boolean {
+  if (Object.getPrototypeOf(obj) !== Object.prototype) return false;
+  let inherited = 0;
+  for (const _ in PROTOTYPE_PROBE) inherited++;
+  return inherited === 0;
+}
+
+/** A map's blocks from a for-in walk: the count byte is written after the entries (more than 63 entries: avsc's). */
+function writeMapForIn(tap: AvscTap, obj: Record<string, unknown>, values: TapWrite): void {
+  const countAt = tap.pos++;
+  let n = 0;
+  for (const k in obj) {
+    writeString(tap, k);
+    values(tap, obj[k]);
+    n++;
+  }
+  if (n === 0) {
+    tap.buf[countAt] = 0;
+    return;
+  }
+  if (n >= 64) bail();
+  tap.buf[countAt] = n << 1;
+  tap.buf[tap.pos++] = 0;
+}
+
 /**
  * A map<string> writer that remembers the bytes of the last map it wrote: market data
  * repeats the same vendor_data map row after row, and a map with the same keys and the
@@ -241,10 +275,13 @@ const UNMEMOIZED_MAPS = 1024;
  * strings (===) always encode alike. Maps that keep changing (MEMO_MISSES in a row, as
  * Binance's event times do) are written without the memo for the next UNMEMOIZED_MAPS
  * maps, then it is tried again: remembering them cost ~0.3-0.8 us per map, for nothing.
+ * Plain objects are walked with for-in (see forInIsOwnKeys); any other object with Object.keys.
  */
 function memoizedStringMapWriter(values: TapWrite): TapWrite {
-  let lastKeys: readonly string[] = [];
+  const lastKeys: string[] = [];
   const lastValues: unknown[] = [];
+  /** entries of the remembered map */
+  let lastCount = 0;
   /** the last map's bytes (a copy, in memory reused from map to map), or length -1 */
   const lastBytes = new Uint8Array(MAP_MEMO_BYTES);
   let lastLength = -1;
@@ -254,34 +291,36 @@ function memoizedStringMapWriter(values: TapWrite): TapWrite {
   return (tap, v) => {
     if (!isPlainObject(v)) bail();
     const obj = v as Record<string, unknown>;
-    const keys = Object.keys(obj);
+    if (!forInIsOwnKeys(obj)) {
+      writeMapEntries(tap, obj, Object.keys(obj), values);
+      return;
+    }
     if (unmemoized > 0) {
       // maps that change every row (Binance's event times): remembering them only costs
       unmemoized--;
-      writeMapEntries(tap, obj, keys, values);
+      writeMapForIn(tap, obj, values);
       return;
     }
-    const n = keys.length;
-    if (lastLength >= 0 && n === lastKeys.length) {
-      let same = true;
-      for (let i = 0; i < n; i++) {
-        const k = keys[i]!;
-        if (k !== lastKeys[i] || obj[k] !== lastValues[i]) {
-          same = false;
+    if (lastLength >= 0) {
+      let i = 0;
+      for (const k in obj) {
+        if (i === lastCount || k !== lastKeys[i] || obj[k] !== lastValues[i]) {
+          i = -1;
           break;
         }
+        i++;
       }
-      if (same) {
+      if (i === lastCount) {
         misses = 0;
         const pos = tap.pos;
         const buf = tap.buf;
-        if (pos + lastLength <= buf.length) for (let i = 0; i < lastLength; i++) buf[pos + i] = lastBytes[i]!;
+        if (pos + lastLength <= buf.length) for (let j = 0; j < lastLength; j++) buf[pos + j] = lastBytes[j]!;
         tap.pos = pos + lastLength;
         return;
       }
     }
     const start = tap.pos;
-    writeMapEntries(tap, obj, keys, values);
+    writeMapForIn(tap, obj, values);
     const end = tap.pos;
     if (end - start <= MAP_MEMO_BYTES && end <= tap.buf.length) {
       // copied byte by byte into the reused array: maps that change every row (event times)
@@ -289,9 +328,12 @@ function memoizedStringMapWriter(values: TapWrite): TapWrite {
       const buf = tap.buf;
       for (let i = start; i < end; i++) lastBytes[i - start] = buf[i]!;
       lastLength = end - start;
-      lastValues.length = n;
-      for (let i = 0; i < n; i++) lastValues[i] = obj[keys[i]!];
-      lastKeys = keys;
+      let n = 0;
+      for (const k in obj) {
+        lastKeys[n] = k;
+        lastValues[n++] = obj[k];
+      }
+      lastCount = n;
     } else lastLength = -1;
     if (++misses === MEMO_MISSES) {
       misses = 0;

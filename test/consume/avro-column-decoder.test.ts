@@ -1026,6 +1026,42 @@ describe('map columns: the decoder and the generic path store the same maps', ()
     }
   });
 
+  it('consecutive maps whose keys are a prefix, an extension or a variation of the last map\'s keys keep their own keys', () => {
+    // the decoder compares each map's keys with the last map's in place: every way they can part must be seen
+    const maps: (Record<string, string> | null)[] = [
+      { event_type: 'trade', event_time: '1', venue: 'X' },
+      { event_type: 'trade', event_time: '2', venue: 'Y' }, // same keys
+      { event_type: 'trade', event_time: '3' }, // a prefix
+      { event_type: 'trade', event_time: '4', venue: 'Z', extra: 'e' }, // an extension
+      { event_type: 'trade', event_tim: '5', venue: 'Z', extra: 'e' }, // a key one byte shorter
+      { event_type: 'trade', event_timf: '6', venue: 'Z', extra: 'e' }, // a key of the same length, last byte differs
+      { event_type: 'trade', event_time: '7', venue: 'X' }, // an earlier shape again
+      {},
+      { '': 'x' },
+      null,
+      { event_type: 'trade', event_time: '8', venue: 'X' },
+      { event_type: 'trade', event_time: '9', venue: 'X' },
+    ];
+    const { a, b, fast } = both(maps.map((m, i) => bodyWith(m, i)));
+    expect(fast.every((f) => f)).toBe(true);
+    maps.forEach((m, i) => {
+      expect(valueOf(a, i), `column path, row ${i}`).toEqual(m);
+      expect(valueOf(b, i), `generic path, row ${i}`).toEqual(m);
+    });
+  });
+
+  it('a map refused part-way (a non-ASCII key) does not change what the next map reads as', () => {
+    // the refused map has overwritten the kept keys with ["a", "bd"] before its third key failed:
+    // the next map, with exactly those keys, must not be taken for the last kept map (["a", "bc"])
+    const maps = [{ a: '1', bc: '2' }, { a: '1', bd: '2', 'é': '3' }, { a: '1', bd: '2' }, { a: '1', 'vé': 'X' }, { a: '1', bc: '2' }];
+    const { a, b, fast } = both(maps.map((m, i) => bodyWith(m, i)));
+    expect(fast).toEqual([true, false, true, false, true]);
+    maps.forEach((m, i) => {
+      expect(valueOf(a, i), `column path, row ${i}`).toEqual(m);
+      expect(valueOf(b, i), `generic path, row ${i}`).toEqual(m);
+    });
+  });
+
   it('keys holding U+0000 do not make two shapes one (["a\\u0000b"] vs ["a", "b"])', () => {
     const maps = [{ 'a\u0000b': 'v' }, { a: '1', b: '2' }];
     const { a, b } = both(maps.map((m, i) => bodyWith(m, i)));

@@ -205,6 +205,29 @@ describe('compiled Avro writer: the bytes of avsc', () => {
     for (let i = 0; i < maps.length; i += 97) expectSame(type, maps.slice(i, i + 50), `maps[${i}..]`, 4096);
   });
 
+  it('maps the writer walks with for-in: 63, 64 and 200 entries, inherited keys, a null prototype, a polluted Object.prototype', () => {
+    const type = avroType({ type: 'array', items: { type: 'map', values: 'string' } });
+    const sized = (n: number): Record<string, string> => Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${i}`, `v${i}`]));
+    // a count byte is written after the entries: one byte holds up to 63; beyond, avsc writes the map
+    for (const n of [0, 1, 63, 64, 200]) {
+      expectSame(type, [sized(n)], `${n} entries`, 16);
+      expectSame(type, [sized(n), sized(n)], `${n} entries twice (memoised)`, 4096);
+    }
+    // Object.keys (avsc) leaves inherited keys out; a for-in walk would not
+    const inheriting = Object.assign(Object.create({ inherited: 'no' }) as Record<string, string>, { own: 'yes' });
+    const bare = Object.assign(Object.create(null) as Record<string, string>, { a: '1', b: '2' });
+    expectSame(type, [inheriting, inheriting, { own: 'yes' }], 'an object with an enumerable inherited key', 16);
+    expectSame(type, [bare, bare], 'an object without a prototype', 16);
+    const proto = Object.prototype as Record<string, unknown>;
+    proto.polluted = 'x';
+    try {
+      expectSame(type, [{ own: 'yes' }, { own: 'yes' }, sized(3)], 'Object.prototype with an enumerable key', 16);
+    } finally {
+      delete proto.polluted;
+    }
+    expectSame(type, [{ own: 'yes' }, { own: 'yes' }], 'after Object.prototype is clean again', 16);
+  });
+
   it('fields with defaults left undefined get avsc defaults; absent required fields and bad values get avsc errors', () => {
     const trades = v2Type('trades');
     const cases: Array<[string, unknown]> = [
