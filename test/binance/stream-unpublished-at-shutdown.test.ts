@@ -14,7 +14,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readTopicTail } from '../../src/bus/topic-tail-reader.js';
-import { openBusPublisher } from '../../src/cli/commands/stream.js';
+import { openBusPublisher } from '../../src/cli/stream-bus-publisher.js';
 import { createLogger, silentLogger } from '../../src/log/logger.js';
 import { BinanceMetrics } from '../../src/metrics/binance-metrics.js';
 import { createMetricsRegistry } from '../../src/metrics/registry.js';
