@@ -5,7 +5,7 @@
  * started at another time), and removed on close. A second process that finds a live
  * owner gets BrokerLockedError, or (startBus) connects to that owner's endpoints.
  */
-import { closeSync, existsSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readlinkSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -73,12 +73,38 @@ export function processStartTime(pid: number): string | null {
 /** This process's start time, for the locks it takes. */
 const OWN_START_TIME = processStartTime(process.pid);
 
-/** Whether the owner of a lock still runs: its pid exists and, where it can be checked, started when the lock says. */
+/**
+ * Whether the owner of a lock still runs: its pid exists and, where it can be checked, started
+ * when the lock says. A lock written before locks recorded the start time names a k2 process
+ * (Node.js): its pid held by a program that is not Node.js is a reused pid.
+ */
 export function lockOwnerAlive(info: Pick<LockInfo, 'pid' | 'started'>): boolean {
   if (!processAlive(info.pid)) return false;
-  if (info.started === undefined) return true;
+  if (info.started === undefined) return processMayRunNode(info.pid);
   const now = processStartTime(info.pid);
   return now === null || now === info.started;
+}
+
+/**
+ * Whether the process may be running Node.js: its executable's or its first argument's file
+ * name mentions node or k2 (node, nodejs, node20, a k2 launcher). True where /proc cannot tell.
+ */
+export function processMayRunNode(pid: number): boolean {
+  let argv0: string;
+  let exe = '';
+  try {
+    argv0 = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0] ?? '';
+  } catch {
+    return true;
+  }
+  try {
+    exe = readlinkSync(`/proc/${pid}/exe`);
+  } catch {
+    // another user's process: its executable link is not readable
+  }
+  const names = [argv0, exe].map((p) => p.slice(p.lastIndexOf('/') + 1).toLowerCase());
+  if (names.every((n) => n === '')) return true; // a zombie or kernel thread: cannot tell
+  return names.some((n) => n.includes('node') || n.includes('k2'));
 }
 
 /** Whether a process with this pid exists. */

@@ -272,4 +272,29 @@ describe('one broker per data dir', () => {
       other.cleanup();
     }
   });
+
+  it('a lock without a start time (written by an older k2): live while a Node.js process has its pid, stale when another program has it', async () => {
+    const { lockPath, processMayRunNode, readLiveLock } = await import('../../src/broker/data-dir-lock.js');
+    const { mkdirSync, writeFileSync } = await import('node:fs');
+    const { spawn } = await import('node:child_process');
+    const other = tempDir('k2-lock-');
+    const node = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
+    const sleeper = spawn('sleep', ['60'], { stdio: 'ignore' });
+    try {
+      const brokerDir = `${other.path}/broker`;
+      mkdirSync(brokerDir, { recursive: true });
+      const oldLock = (pid: number): void => writeFileSync(lockPath(brokerDir), JSON.stringify({ pid, kafka: '127.0.0.1:1', registry: null }));
+      expect(processMayRunNode(node.pid!)).toBe(true);
+      expect(processMayRunNode(sleeper.pid!)).toBe(false);
+      oldLock(node.pid!);
+      expect(readLiveLock(brokerDir)).toMatchObject({ pid: node.pid });
+      // the k2 process that wrote it is gone and `sleep` got its pid
+      oldLock(sleeper.pid!);
+      expect(readLiveLock(brokerDir)).toBeNull();
+    } finally {
+      node.kill('SIGKILL');
+      sleeper.kill('SIGKILL');
+      other.cleanup();
+    }
+  });
 });
