@@ -265,23 +265,31 @@ function readText(buf: Uint8Array, col: TextColumn, row: number): boolean {
   const at = col.startOf(row);
   col.reserve(at, n + 1);
   const out = col.bytes;
-  const p = pos;
-  // branch-free per byte: `high` gets bit 7 from a non-ASCII byte, `low` goes negative on a control byte
-  let high = 0;
-  let low = 0;
+  const seen = copyBytes(buf, pos, n, out, at);
+  // non-ASCII text takes the generic path (which replaces invalid UTF-8 as avsc always did)
+  if ((seen & NON_ASCII) !== 0) return false;
+  if ((seen & CONTROL) !== 0 && hasByte(out, at, at + n, TEXT_SEPARATOR)) col.hasSeparator = true;
+  out[at + n] = TEXT_SEPARATOR;
+  col.ends[row] = at + n;
+  pos += n;
+  return true;
+}
+
+/** What copyBytes saw: a byte of 0x80 or more, a byte below 0x20. */
+const NON_ASCII = 1;
+const CONTROL = 2;
+
+/** Copies buf[p, p + n) to out at `at`, in one branch-free pass; returns NON_ASCII | CONTROL for what it saw. */
+function copyBytes(buf: Uint8Array, p: number, n: number, out: Uint8Array, at: number): number {
+  let high = 0; // gets bit 7 from a non-ASCII byte
+  let low = 0; // goes negative on a control byte
   for (let i = 0; i < n; i++) {
     const b = buf[p + i]!;
     high |= b;
     low |= b - 0x20;
     out[at + i] = b;
   }
-  // non-ASCII text takes the generic path (which replaces invalid UTF-8 as avsc always did)
-  if ((high & 0x80) !== 0) return false;
-  if (low < 0 && hasByte(out, at, at + n, TEXT_SEPARATOR)) col.hasSeparator = true;
-  out[at + n] = TEXT_SEPARATOR;
-  col.ends[row] = at + n;
-  pos = p + n;
-  return true;
+  return ((high >>> 7) & NON_ASCII) | (low < 0 ? CONTROL : 0);
 }
 
 /** Whether bytes[s, e) holds the byte b (looked for only when a value holds a control byte). */
@@ -427,20 +435,11 @@ function readMapInto(buf: Uint8Array, col: MapColumn, row: number): boolean {
       if (vn < 0) return false;
       col.reserve(k, at, vn);
       const out = col.bytes;
-      const q = pos;
-      // branch-free per byte: `high` gets bit 7 from a non-ASCII byte, `low` goes negative on a control byte
-      let high = 0;
-      let low = 0;
-      for (let i = 0; i < vn; i++) {
-        const b = buf[q + i]!;
-        high |= b;
-        low |= b - 0x20;
-        out[at + i] = b;
-      }
-      if ((high & 0x80) !== 0) return false;
-      if (low < 0 && (hasByte(out, at, at + vn, 0x1e) || hasByte(out, at, at + vn, 0x1f))) col.hasSeparator = true;
+      const seen = copyBytes(buf, pos, vn, out, at);
+      if ((seen & NON_ASCII) !== 0) return false;
+      if ((seen & CONTROL) !== 0 && (hasByte(out, at, at + vn, 0x1e) || hasByte(out, at, at + vn, 0x1f))) col.hasSeparator = true;
       at += vn;
-      pos = q + vn;
+      pos += vn;
       col.valueEnds[k++] = at;
     }
   }
