@@ -30,17 +30,21 @@ export interface TopicPartitionOffset extends TopicPartition {
 /**
  * A kafkajs message seen as a BusMessage. Offset and timestamp are parsed from
  * kafkajs's decimal strings only when read (a consumer of a large batch reads the
- * offsets of its ends, not of every record), which saves two BigInt parses per record.
+ * offsets of its ends, not of every record), which saves two BigInt parses per record;
+ * key and value are read from the message when read too (records of the fast fetch
+ * decoder make them then).
  */
 class KafkaBusMessage implements BusMessage {
-  readonly key: Buffer | null;
-  readonly value: Buffer | null;
-  constructor(private readonly m: KafkaMessage) {
-    this.key = m.key;
-    this.value = m.value;
+  constructor(private readonly m: KafkaMessage & { offsetNumber?: number }) {}
+  get key(): Buffer | null {
+    return this.m.key;
+  }
+  get value(): Buffer | null {
+    return this.m.value;
   }
   get offset(): bigint {
-    return BigInt(this.m.offset);
+    const n = this.m.offsetNumber;
+    return n !== undefined ? BigInt(n) : BigInt(this.m.offset);
   }
   get timestamp(): bigint {
     return BigInt(this.m.timestamp);

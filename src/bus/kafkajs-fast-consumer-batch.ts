@@ -26,6 +26,8 @@ interface LongModule {
 }
 interface MessageLike {
   offset: unknown;
+  /** the offset as a number, on records of the fast fetch decoder (PackedRecord) */
+  offsetNumber?: number;
   isControlRecord?: boolean;
 }
 interface PartitionData {
@@ -81,7 +83,7 @@ function withinOffset(messages: MessageLike[], fetchedOffset: unknown): MessageL
   const fetched = safeOffset(fetchedOffset);
   let longFetched: LongLike | null = Number.isNaN(fetched) ? Long.fromValue(fetchedOffset) : null;
   return messages.filter((message) => {
-    const n = Number.isNaN(fetched) ? NaN : safeOffset(message.offset);
+    const n = Number.isNaN(fetched) ? NaN : (message.offsetNumber ?? safeOffset(message.offset));
     if (!Number.isNaN(n)) return n >= fetched;
     longFetched ??= Long.fromValue(fetchedOffset);
     return Long.fromValue(message.offset).gte(longFetched);
