@@ -30,7 +30,12 @@ const BOUNDED_RETRIES_WARNING = 'Limiting retries for the idempotent producer ma
 /** Retries of every kafkajs request: 100 ms doubling to 5 s, 8 times (~20 s), then the caller decides. */
 export const RETRY_POLICY = { initialRetryTime: 100, retries: 8, maxRetryTime: 5000 } as const;
 
-export function createKafka(brokers: string[], logger: Logger, clientId = 'k2'): Kafka {
+/** Turns a kafkajs client's log lines off (its work was abandoned: what it still retries is not the operator's concern). */
+export interface KafkaLogGate {
+  muted: boolean;
+}
+
+export function createKafka(brokers: string[], logger: Logger, clientId = 'k2', gate: KafkaLogGate = { muted: false }): Kafka {
   const log = logger.child({ component: 'kafkajs' });
   return new Kafka({
     clientId,
@@ -44,6 +49,7 @@ export function createKafka(brokers: string[], logger: Logger, clientId = 'k2'):
       ({ level, log: entry }: LogEntry) => {
         // kafkajs attaches the stack of every connection error; an operator needs the message
         // (and the broker it names), so stacks are left out of k2's log lines.
+        if (gate.muted) return;
         const { message, ...fields } = entry;
         const f = { ...fields, timestamp: undefined, logger: undefined, stack: undefined };
         if (level === logLevel.ERROR) log.error(message, f);

@@ -30,7 +30,7 @@ import { decodeWire, encodeWireMany, encodeWirePacked, type PackedWire } from '.
 import { settleWithin } from '../resilience/deadline.js';
 import type { BusEndpoints } from './endpoints.js';
 import { BusError } from './errors.js';
-import { CompressionTypes, createKafka } from './kafka-client.js';
+import { CompressionTypes, createKafka, type KafkaLogGate } from './kafka-client.js';
 import { SchemaRegistryClient } from './schema-registry-client.js';
 
 export type BusCompression = 'none' | 'gzip';
@@ -91,10 +91,12 @@ export class RecordProducer {
     private readonly maxBatchRecords: number,
     private readonly maxBatchBytes: number,
     private readonly logger: Logger,
+    private readonly kafkaLog: KafkaLogGate,
   ) {}
 
   static async connect(endpoints: BusEndpoints, opts: RecordProducerOptions): Promise<RecordProducer> {
-    const kafka = createKafka(endpoints.brokers, opts.logger, opts.clientId ?? 'k2-producer');
+    const kafkaLog: KafkaLogGate = { muted: false };
+    const kafka = createKafka(endpoints.brokers, opts.logger, opts.clientId ?? 'k2-producer', kafkaLog);
     const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: true });
     try {
       await producer.connect();
@@ -111,6 +113,7 @@ export class RecordProducer {
       opts.maxBatchRecords ?? (opts.embedded ? 20000 : 2000),
       opts.maxBatchBytes ?? (opts.embedded ? 4 * 1024 * 1024 : 900_000),
       opts.logger,
+      kafkaLog,
     );
   }
 
@@ -244,6 +247,14 @@ export class RecordProducer {
     await Promise.allSettled([...this.inFlight]);
   }
 
+  /**
+   * Stops logging kafkajs's lines for this producer: its broker is known to be gone, and the
+   * retries kafkajs keeps running for its sends would only repeat that.
+   */
+  muteKafkaLog(): void {
+    this.kafkaLog.muted = true;
+  }
+
   /** Sends still waiting for their acknowledgement. */
   get sendsInFlight(): number {
     return this.inFlight.size;
@@ -268,6 +279,12 @@ export class RecordProducer {
     if (!flushed) this.logger.warn('bus: sends still unacknowledged at close; not waiting for them', { sends: this.inFlight.size, waited_ms: timeoutMs });
     const disconnected = await settleWithin(this.producer.disconnect(), Math.max(0, deadline - Date.now()));
     if (!disconnected) this.logger.warn('bus: producer disconnect did not finish in time (broker unreachable?); going on without it');
+    if (!flushed || !disconnected) {
+      // kafkajs goes on retrying the abandoned sends for a while (~20 s): their connection errors
+      // would read as trouble with whatever the caller uses next
+      this.kafkaLog.muted = true;
+      this.logger.debug('bus: the abandoned producer\'s kafkajs log lines are muted from here on');
+    }
     return flushed && disconnected;
   }
 }

@@ -308,6 +308,8 @@ class BusPublisher {
       // its sends wait for kafkajs's retries against a dead port: let them go (the client retries
       // the batches here); the consumer commits what it buffered (that needs no broker), and
       // the consumer started next resumes from the offsets in the table
+      // (its connection errors would only repeat that the host is gone, said once above)
+      old.producer.muteKafkaLog();
       void old.producer.close(PRODUCER_CLOSE_MS).catch(() => undefined);
       if (old.lake !== null) await settleWithin(old.lake.stop(), OLD_LAKE_STOP_MS);
       await old.bus.close().catch(() => undefined);
@@ -317,7 +319,8 @@ class BusPublisher {
       home = await openBusHome(this.globals, this.logger, this.opts, this.topics);
     } catch (err) {
       this.nextAttemptAt = Date.now() + this.retryMs;
-      this.logger.error('bus: re-homing failed; trying again', { error: errorMessage(err), retry_in_ms: this.retryMs });
+      if (this.closing) this.logger.error('bus: re-homing failed while the stream shuts down', { error: errorMessage(err) });
+      else this.logger.error('bus: re-homing failed; trying again', { error: errorMessage(err), retry_in_ms: this.retryMs });
       this.retryMs = Math.min(this.retryMs * 2, REHOME_RETRY_MAX_MS);
       throw err;
     }
