@@ -39,7 +39,7 @@ export function formatPlainSummary(opts: {
 }
 
 /** The exit report: what was captured, where it is, and the commands to query it. */
-export function formatCaptureReport(summary: CaptureSummary, opts: { sourceLabel: string; dataDirFlag: string | null }): string {
+export function formatCaptureReport(summary: CaptureSummary, opts: { sourceLabel: string; dataDirFlag: string | null; invokedAs?: string }): string {
   const total = Object.values(summary.trades).reduce((a, b) => a + b, 0);
   const perSymbol = Object.entries(summary.trades)
     .map(([s, n]) => `${s} ${formatCount(n)}`)
@@ -55,14 +55,15 @@ export function formatCaptureReport(summary: CaptureSummary, opts: { sourceLabel
   }
   for (const note of summary.notes) lines.push(`  note: ${note}`);
   const symbol = Object.entries(summary.trades).find(([, n]) => n > 0)?.[0] ?? Object.keys(summary.trades)[0] ?? 'BTCUSDT';
+  const k2 = opts.invokedAs ?? 'k2';
   const dd = opts.dataDirFlag === null ? '' : ` --data-dir ${opts.dataDirFlag}`;
   const today = new Date().toISOString().slice(0, 10);
   lines.push(
     summary.tables.length > 0 ? 'Query it:' : 'Query it (once the demo stores to Iceberg):',
-    `  k2${dd} query bars --symbol ${symbol} --interval 1m`,
-    `  k2${dd} query --symbol ${symbol} --limit 20 --order desc`,
-    `  k2${dd} query summary --symbol ${symbol} --date ${today}`,
-    `  k2${dd} query sql "SELECT symbol, count(*) AS trades FROM trades GROUP BY symbol"`,
+    `  ${k2}${dd} query bars --symbol ${symbol} --interval 1m`,
+    `  ${k2}${dd} query --symbol ${symbol} --limit 20 --order desc`,
+    `  ${k2}${dd} query summary --symbol ${symbol} --date ${today}`,
+    `  ${k2}${dd} query sql "SELECT symbol, count(*) AS trades FROM trades GROUP BY symbol"`,
   );
   return `${lines.join('\n')}\n`;
 }

@@ -36,6 +36,8 @@ export interface DemoRunOptions {
   globals: GlobalOptions;
   /** The --data-dir value to repeat in the query hints; null when it is the default. */
   dataDirFlag: string | null;
+  /** How the hints call k2: `npx k2` when the demo was started through npx (k2 is then not on PATH), else `k2`. */
+  invokedAs?: string;
   /** --registry (with --brokers) and --catalog, passed to the bus and the Iceberg consumer. */
   registry?: string;
   catalog?: string;
@@ -134,7 +136,7 @@ export async function runDemo(opts: DemoRunOptions): Promise<CaptureSummary> {
     logger.info('demo stopping', { reason });
     summary = await pipeline.stop().finally(() => source.replay?.close());
   }
-  write(formatCaptureReport(summary, { sourceLabel: source.label, dataDirFlag: opts.dataDirFlag }));
+  write(formatCaptureReport(summary, { sourceLabel: source.label, dataDirFlag: opts.dataDirFlag, invokedAs: opts.invokedAs }));
   return summary;
 }
 

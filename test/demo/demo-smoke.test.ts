@@ -83,7 +83,8 @@ describe('k2 demo', () => {
   it('runs the whole pipeline without a TTY: plain summaries, rows in Iceberg, and a report whose query works', async () => {
     const dir = tempDir('k2-demo-plain-');
     dirs.push(dir);
-    const r = await runK2(['--data-dir', dir.path, 'demo', '--duration', '8', '--replay', '--summary-every', '3', '--symbols', 'btcusdt,ETHUSDT'], { timeoutMs: 120_000 });
+    // started as `npx k2 demo` is (npm exec sets npm_command): the hints say `npx k2`, since k2 is not on PATH
+    const r = await runK2(['--data-dir', dir.path, 'demo', '--duration', '8', '--replay', '--summary-every', '3', '--symbols', 'btcusdt,ETHUSDT'], { timeoutMs: 120_000, env: { npm_command: 'exec' } });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/replaying the bundled SYNTHETIC sample session through ws:\/\/127\.0\.0\.1:\d+/);
     expect(r.stdout).toMatch(/\] REPLAY {2}websocket open/);
@@ -97,7 +98,7 @@ describe('k2 demo', () => {
     expect(trades).toBeGreaterThan(20);
     // everything captured was committed to Iceberg, exactly once
     expect(r.stdout).toContain(`stored: ${(trades! + quotes!).toLocaleString('en-US')} rows committed to Iceberg (market_data.trades_v2, market_data.quotes_v2), under ${dir.path}`);
-    expect(r.stdout).toContain(`k2 --data-dir ${dir.path} query bars --symbol BTCUSDT --interval 1m`);
+    expect(r.stdout).toContain(`\n  npx k2 --data-dir ${dir.path} query bars --symbol BTCUSDT --interval 1m`);
     const q = await runK2(['--data-dir', dir.path, '--json', 'query', 'sql', 'SELECT symbol, count(*) AS n, count(DISTINCT trade_id) AS ids FROM trades GROUP BY symbol ORDER BY symbol'], { timeoutMs: 60_000 });
     expect(q.code, q.stderr).toBe(0);
     const rows = JSON.parse(q.stdout) as { symbol: string; n: number | string; ids: number | string }[];

@@ -28,6 +28,30 @@ describe('k2 compact', () => {
     expect(reader.dataFiles()).toHaveLength(1);
   });
 
+  it('lists the rewritten partitions in order, whatever order the table lists them in', async () => {
+    const dir = tempDir('k2-iceberg-cli-order-');
+    try {
+      const catalog = new FilesystemCatalog(`${dir.path}/warehouse`);
+      const w = await IcebergTableWriter.open(catalog, TRADES_TABLE);
+      const DAY = 86_400_000_000n;
+      // two small files per day, appended out of day order
+      for (let rep = 0; rep < 2; rep++) {
+        for (const d of [0, 2, 1]) {
+          const recs = sampleTrades(30, { start: (rep * 3 + d) * 30, days: 1, exchanges: ['ASX'] }).map((r) => ({ ...r, timestamp: r.timestamp + BigInt(d) * DAY }));
+          await w.append(recs);
+        }
+      }
+      await w.close();
+      const r = await runK2(['--data-dir', dir.path, '--json', 'compact', '--table', 'trades_v2']);
+      expect(r.code, r.stderr).toBe(0);
+      const out = JSON.parse(r.stdout) as { action: string; partition: string }[];
+      const partitions = out.filter((row) => row.action === 'rewrite').map((row) => row.partition);
+      expect(partitions).toEqual(['2014-03-10/ASX', '2014-03-11/ASX', '2014-03-12/ASX']);
+    } finally {
+      dir.cleanup();
+    }
+  });
+
   it('rejects a bad size with a clear message and exit code 2', async () => {
     const r = await runK2(['--data-dir', tmp.path, 'compact', '--target-file-size', 'huge']);
     expect(r.code).toBe(2);

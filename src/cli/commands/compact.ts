@@ -58,11 +58,13 @@ export function registerCompact(program: Command): void {
             minInputFiles: flags.minFiles,
             onProgress: (m) => logger.info(`compact ${name}: ${m}`),
           });
-          for (const p of r.rewrites) {
+          // partitions in order (the rewrites run in the order the manifests list them)
+          const rewrites = r.rewrites.map((p) => ({ p, label: partitionLabel(p.partition) })).sort((a, b) => (a.label < b.label ? -1 : a.label > b.label ? 1 : 0));
+          for (const { p, label } of rewrites) {
             rows.push({
               table: name,
               action: 'rewrite',
-              partition: partitionLabel(p.partition),
+              partition: label,
               files_before: p.filesBefore,
               files_after: p.filesAfter,
               rows: p.records,

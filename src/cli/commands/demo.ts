@@ -69,6 +69,8 @@ export function registerDemo(program: Command): void {
         sessionFile: flags.session ?? null,
         globals,
         dataDirFlag: raw.dataDir ?? process.env.K2_DATA_DIR ?? null,
+        // npx (and npm exec) set npm_command=exec: after `npm install`, k2 is not on PATH
+        invokedAs: process.env.npm_command === 'exec' ? 'npx k2' : 'k2',
         registry: flags.registry,
         catalog: flags.catalog,
         interactive: process.stdout.isTTY === true && process.stdin.isTTY === true,
