@@ -187,6 +187,7 @@ const suite: BenchSuite = async ({ quick, workDir, log }) => {
     // committed); peak RSS of that process.
     const hadDist = existsSync(join(ROOT, 'dist'));
     execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
+    execFileSync(process.execPath, [join(ROOT, 'scripts/stamp-build.mjs')], { cwd: ROOT, stdio: 'inherit' });
     try {
       const bus = await cliStreamRun(emu, join(workDir, 'bus'), nBus, next, false);
       next += nBus;

@@ -232,6 +232,7 @@ const suite: BenchSuite = async ({ quick, workDir, log }) => {
   // k2 as users run it: compiled (npm install builds dist/ through `prepare`), not through tsx.
   const hadDist = existsSync(join(ROOT, 'dist'));
   execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
+  execFileSync(process.execPath, [join(ROOT, 'scripts/stamp-build.mjs')], { cwd: ROOT, stdio: 'inherit' });
   let run: ChildRun;
   try {
     run = await runMeasured(

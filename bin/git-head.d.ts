@@ -1,0 +1,2 @@
+/** The commit a git checkout is at (read from its files), or null outside a checkout. */
+export function gitHead(root: string): string | null;
