@@ -6,10 +6,15 @@
  * Numbers that arrive out of order (a file sorted by time within a day but holding several
  * days, ids of several files) and start a run of their own are not spliced into the middle of
  * the array (O(runs) each, quadratic over a day) but kept in a small unsorted set, merged into
- * the runs in one pass once it holds more than a quarter of them: O(log runs) amortized.
+ * the runs in one pass once it holds more than a quarter of them: O(log runs) amortized. One
+ * that belongs among the last NEAR_END runs (ids of one instant, in another order) is inserted
+ * there at once, which costs at most that many moves.
  *
  *   const r = new NumberRuns(); r.add(3); r.add(4); r.has(4); r.runs // 1
  */
+/** A number that starts its own run within this many runs of the end is inserted there, not kept pending. */
+const NEAR_END = 16;
+
 export class NumberRuns {
   private v: number[] = [];
   /** Numbers not in `v`, each below the last run's lo, waiting for the next merge. */
@@ -68,6 +73,13 @@ export class NumberRuns {
       if (v[next]! === n + 1) this.touching++;
     } else if (v[next]! - 1 === n) {
       v[next] = n;
+    } else if (v.length - next <= NEAR_END * 2) {
+      // just below the last few runs (ids of one instant in another order): insert in place
+      v.push(0, 0);
+      for (let j = v.length - 1; j >= next + 2; j--) v[j] = v[j - 2]!;
+      v[next] = n;
+      v[next + 1] = n;
+      return true;
     } else this.pending.add(n);
     const unmerged = this.pending.size + this.touching;
     if (unmerged > 64 && unmerged * 4 > v.length / 2) this.merge();

@@ -29,6 +29,12 @@ describe('NumberRuns', () => {
     check(interleaved, probes);
     check([...sparse].sort(() => rand() - 0.5), probes);
     check([...sparse].reverse(), probes);
+    // nearly sorted: ascending, with small groups shuffled (ids of one instant in another order),
+    // some swapped a few dozen places back (past the runs inserted in place near the end)
+    const nearly = [...sparse];
+    for (let i = 0; i + 8 <= nearly.length; i += 8) nearly.splice(i, 8, ...nearly.slice(i, i + 8).sort(() => rand() - 0.5));
+    for (let i = 100; i < nearly.length; i += 97) [nearly[i], nearly[i - 40]] = [nearly[i - 40]!, nearly[i]!];
+    check(nearly, probes);
   });
 
   it('keeps consecutive numbers as one run, however they arrive', () => {
