@@ -205,6 +205,28 @@ async function killBroker(broker: BrokerProcess): Promise<number> {
   return pid;
 }
 
+/**
+ * Calls `close` right after the re-homing's own broker logs `broker: listening` (the host's
+ * exit seen first): the re-homing then holds the data dir's lock and has not finished. Marks
+ * `test: close called` and `test: close resolved` in the log; returns the close once called.
+ */
+function closeWhenRehomingListens(log: CapturedLog, close: () => Promise<void>): () => Promise<void> | null {
+  let closed: Promise<void> | null = null;
+  let exitedSeen = false;
+  log.onEntry = (e) => {
+    if (e.level === 'warn' && e.msg.includes('exited')) exitedSeen = true;
+    if (exitedSeen && e.msg === 'broker: listening' && closed === null) {
+      log.onEntry = null;
+      // right after this line's caller goes on (the re-homing is still under way)
+      queueMicrotask(() => {
+        log.mark('test: close called');
+        closed = close().then(() => log.mark('test: close resolved'));
+      });
+    }
+  };
+  return () => closed;
+}
+
 function counts(ids: string[]): Map<string, number> {
   const m = new Map<string, number>();
   for (const id of ids) m.set(id, (m.get(id) ?? 0) + 1);
@@ -334,25 +356,13 @@ describe('k2 stream binance: the guards of re-homing a borrowed bus', () => {
 
     // close() once the re-homing has started the data dir's broker (it holds the lock then),
     // before it has finished (no `bus: re-homed` yet)
-    let closed: Promise<void> | null = null;
-    let exitedSeen = false;
-    log.onEntry = (e) => {
-      if (e.level === 'warn' && e.msg.includes('exited')) exitedSeen = true;
-      if (exitedSeen && e.msg === 'broker: listening' && closed === null) {
-        log.onEntry = null;
-        // right after this line's caller goes on (the re-homing is still under way)
-        queueMicrotask(() => {
-          log.mark('test: close called');
-          closed = closeSession(session).then(() => log.mark('test: close resolved'));
-        });
-      }
-    };
+    const closed = closeWhenRehomingListens(log, () => closeSession(session));
 
     const brokerPid = await killBroker(broker);
     // a publish runs into the dead bus and sets the re-homing off (or the host check does)
     const publishing = session.sink.publish(trades(5)).catch((err: unknown) => err);
-    await waitUntil(() => closed !== null, 30_000, 'close() during the re-homing', log);
-    await closed;
+    await waitUntil(() => closed() !== null, 30_000, 'close() during the re-homing', log);
+    await closed();
     await publishing;
 
     const at = (msg: string): number => log.entries.findIndex((e) => e.msg === msg);
@@ -389,24 +399,15 @@ describe('k2 stream binance: the guards of re-homing a borrowed bus', () => {
     await session.sink.publish(trades(5));
 
     // as above, but with a deadline already too close to wait for the re-homing
-    let closed: Promise<void> | null = null;
-    let exitedSeen = false;
-    log.onEntry = (e) => {
-      if (e.level === 'warn' && e.msg.includes('exited')) exitedSeen = true;
-      if (exitedSeen && e.msg === 'broker: listening' && closed === null) {
-        log.onEntry = null;
-        queueMicrotask(() => {
-          log.mark('test: close called');
-          sessions.splice(sessions.indexOf(session), 1);
-          closed = session.close(Date.now() + 500).then(() => log.mark('test: close resolved'));
-        });
-      }
-    };
+    const closed = closeWhenRehomingListens(log, () => {
+      sessions.splice(sessions.indexOf(session), 1);
+      return session.close(Date.now() + 500);
+    });
 
     const brokerPid = await killBroker(broker);
     const publishing = session.sink.publish(trades(5)).catch((err: unknown) => err);
-    await waitUntil(() => closed !== null, 30_000, 'close() during the re-homing', log);
-    await closed;
+    await waitUntil(() => closed() !== null, 30_000, 'close() during the re-homing', log);
+    await closed();
     await publishing;
     // the re-homing goes on after close() and, finding the stream closed, stops its broker
     await waitUntil(() => log.indexes((e) => e.msg === 'broker: stopped').length > 0, 30_000, 'the re-homing to close what it opened', log);
