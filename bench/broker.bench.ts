@@ -12,8 +12,6 @@
  * - RecordProducer: v2 trades/s through the real publish path (Avro + registry +
  *   idempotent producer) against the in-process bus.
  */
-import type { ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import type { Kafka } from 'kafkajs';
@@ -23,7 +21,7 @@ import { startBus } from '../src/bus/bus-session.js';
 import { createKafka } from '../src/bus/kafka-client.js';
 import { silentLogger } from '../src/log/logger.js';
 import type { TradeV2 } from '../src/model/trade.js';
-import { spawnK2 } from '../test/support/cli.js';
+import { cpuSecondsOfPid, ownCpuSeconds, startChildBroker } from './lib/child-broker.js';
 import { latencyResult, throughputResult, type BenchResult, type BenchSuite } from './lib/result.js';
 
 const REF_PRODUCE = 120_000;
@@ -32,45 +30,6 @@ const REF_CONSUME = 300_000;
 /** kafkajs as k2 builds it (src/bus/kafka-client.ts, including the idle-timer fix). */
 function kafka(bootstrap: string): Kafka {
   return createKafka([bootstrap], silentLogger, 'k2-bench');
-}
-
-async function startChildBroker(dataDir: string): Promise<{ bootstrap: string; child: ChildProcess; stop: () => Promise<void> }> {
-  const child = spawnK2(['--data-dir', dataDir, '--json', '--log-level', 'warn', 'broker', '--port', '0', '--registry-port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  const bootstrap = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout!.setEncoding('utf8').on('data', (d: string) => {
-      out += d;
-      const line = out.split('\n').find((l) => l.startsWith('{'));
-      if (line) resolve((JSON.parse(line) as { brokers: string }).brokers);
-    });
-    child.once('exit', (code) => reject(new Error(`k2 broker exited with ${code}`)));
-  });
-  return {
-    bootstrap,
-    child,
-    stop: async () => {
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
-}
-
-/** CPU seconds (user + system) used so far by another process, from /proc; null where unavailable. */
-function cpuSecondsOfPid(pid: number | undefined): number | null {
-  if (pid === undefined) return null;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in USER_HZ (100 on Linux)
-  } catch {
-    return null;
-  }
-}
-
-function ownCpuSeconds(): number {
-  const c = process.cpuUsage();
-  return (c.user + c.system) / 1e6;
 }
 
 interface Rate {

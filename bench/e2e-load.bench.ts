@@ -19,6 +19,9 @@
  * --cpu-prof and logs where each JS thread's CPU went (main: parse, encode, produce, broker;
  * worker: fetch, decode, consumer logic, data-file write, commit; GC on both); DuckDB's own threads are not
  * in a V8 profile, they are part of the difference between the child's CPU and the JS threads'.
+ * Then the stack floor (bench/e2e-stack-floor.ts): kafkajs consume and produce of the load's own
+ * records and DuckDB's write of its rows, none of k2's work; the most rows/s any load through
+ * kafkajs and DuckDB could reach on this machine, with its ratio to the DuckDB-only floor.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -27,6 +30,7 @@ import { fileURLToPath } from 'node:url';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { FilesystemCatalog } from '../src/iceberg/catalog/filesystem-catalog.js';
 import { IcebergTableReader } from '../src/iceberg/table-reader.js';
+import { measureStackFloor } from './e2e-stack-floor.js';
 import { latencyResult, percentile, throughputResult, type BenchResult, type BenchSuite } from './lib/result.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -288,10 +292,24 @@ const suite: BenchSuite = async ({ quick, workDir, log }) => {
   }
   const wallRate = rows / (run.wallMs / 1000);
   const cpuRate = rows / (run.cpuMs / 1000);
+  const floorWallRate = rows / (floor.wallMs / 1000);
+  const floorCpuRate = rows / (floor.cpuMs / 1000);
   const results: BenchResult[] = [
-    throughputResult('e2e load asx (embedded) rows/s', wallRate, 'rows/s', rows / (floor.wallMs / 1000), 0.25, 250_000),
-    throughputResult('e2e load asx rows per CPU-s', cpuRate, 'rows/CPU-s', rows / (floor.cpuMs / 1000), 0.25),
+    throughputResult('e2e load asx (embedded) rows/s', wallRate, 'rows/s', floorWallRate, 0.25, 250_000),
+    throughputResult('e2e load asx rows per CPU-s', cpuRate, 'rows/CPU-s', floorCpuRate, 0.25),
   ];
+
+  // What the stack itself allows: kafkajs both ways and DuckDB's write, for these records and rows.
+  const stack = await measureStackFloor(dataDir, rows, workDir);
+  log(
+    `e2e-load: stack floor for ${rows} records: kafkajs consume ${stack.consumeCpuS.toFixed(2)} + produce ${stack.produceCpuS.toFixed(2)} CPU-s (client), ` +
+      `broker ${stack.brokerCpuS === null ? '? (not counted)' : stack.brokerCpuS.toFixed(2)} CPU-s, DuckDB zstd Parquet write ${stack.duckdbCpuS.toFixed(2)} CPU-s ` +
+      `(${stack.duckdbWallS.toFixed(2)} s wall); DuckDB-only floor ${(floor.cpuMs / 1000).toFixed(2)} CPU-s; ${stack.cores} cores. ` +
+      `With a broker that cost nothing: at most ${Math.round(rows / stack.minWallFreeBrokerS)} rows/s (${(rows / stack.minWallFreeBrokerS / floorWallRate).toFixed(2)}x), ` +
+      `${Math.round(stack.maxRowsPerCpuFreeBrokerS)} rows per CPU-s (${(stack.maxRowsPerCpuFreeBrokerS / floorCpuRate).toFixed(2)}x)`,
+  );
+  results.push(throughputResult('e2e load asx: most rows/s kafkajs + broker + DuckDB allow (info)', rows / stack.minWallS, 'rows/s', floorWallRate, null));
+  results.push(throughputResult('e2e load asx: most rows per CPU-s they allow (info)', stack.maxRowsPerCpuS, 'rows/CPU-s', floorCpuRate, null));
   if (commitMs.length > 0) {
     results.push(latencyResult('e2e iceberg flush+commit p50', percentile(commitMs, 50), null));
     results.push(latencyResult('e2e iceberg flush+commit p99', percentile(commitMs, 99), null));
