@@ -36,7 +36,9 @@ for (const file of suites) {
     log(`bench: ${name} failed: ${(err as Error).stack ?? String(err)}`);
     results.push({ name: `${name}: FAILED`, value: Number.NaN, unit: '-', goal: '-', floor: null, ratio: null, meets: false });
   } finally {
-    rmSync(workDir, { recursive: true, force: true });
+    // K2_BENCH_KEEP=1 keeps each suite's scratch data (tables, broker logs, profiles) for a look afterwards
+    if (process.env.K2_BENCH_KEEP === '1') log(`bench: ${name}: work dir kept at ${workDir}`);
+    else rmSync(workDir, { recursive: true, force: true });
   }
 }
 

@@ -49,6 +49,29 @@ describe('broker robustness against bad frames', () => {
     await metadataWorks();
   });
 
+  it('answers the smallest requests: ApiVersions with a null or one-character client id (10 and 11 bytes)', async () => {
+    const c = await RawClient.open(port());
+    const nullClient = Buffer.from([0, 0, 0, 10, 0, 18, 0, 2, 0, 0, 0, 21, 0xff, 0xff]);
+    const oneChar = frame(18, 2, 22, Buffer.alloc(0), 'f');
+    expect(oneChar.readInt32BE(0)).toBe(11);
+    for (const [req, id] of [[nullClient, 21], [oneChar, 22]] as const) {
+      const reply = Promise.race([
+        new Promise<Buffer>((resolve) => c.socket.once('data', (d: Buffer) => resolve(d))),
+        c.closed.then(() => Promise.reject(new Error(`the broker closed the connection on request ${id}`))),
+      ]);
+      c.write(req);
+      const res = await reply;
+      expect(res.readInt32BE(4)).toBe(id);
+      expect(res.readInt16BE(8)).toBe(0);
+    }
+    c.close();
+    // nine bytes cannot hold a header: refused
+    const short = await RawClient.open(port());
+    short.write(Buffer.from([0, 0, 0, 9, 0, 18, 0, 2, 0, 0, 0, 23, 0xff]));
+    await short.closed;
+    expect(tb.logs.join('\n')).toMatch(/invalid frame size 9/);
+  });
+
   it('answers unsupported APIs and versions with an error instead of disconnecting', async () => {
     const c = await RawClient.open(port());
     // ApiVersions v9: answered in v0 layout with UNSUPPORTED_VERSION and its own range.

@@ -12,6 +12,13 @@ import { ApiKey } from '../protocol/api-keys.js';
 import { MalformedFrameError } from '../protocol/primitives.js';
 import type { RequestRouter } from './request-router.js';
 
+/**
+ * The smallest request: api key, api version, correlation id and a null client id (2 + 2 + 4 + 2
+ * bytes) with an empty body, as ApiVersions v0-v2 are. kafkajs with a one-character client id
+ * sends 11.
+ */
+const MIN_REQUEST_BYTES = 10;
+
 /** Produce requests that may be in progress at once on one connection. */
 const MAX_OVERLAPPING_PRODUCES = 32;
 
@@ -53,8 +60,8 @@ export class Connection {
         if (this.buffered < 4) break;
         if (this.chunks[0]!.length < 4) this.chunks = [Buffer.concat(this.chunks, this.buffered)];
         const size = this.chunks[0]!.readInt32BE(0);
-        if (size < 12 || size > this.maxFrameBytes) {
-          this.reject(size < 12 ? `invalid frame size ${size}` : `frame of ${size} bytes exceeds the ${this.maxFrameBytes}-byte limit`);
+        if (size < MIN_REQUEST_BYTES || size > this.maxFrameBytes) {
+          this.reject(size < MIN_REQUEST_BYTES ? `invalid frame size ${size}` : `frame of ${size} bytes exceeds the ${this.maxFrameBytes}-byte limit`);
           return;
         }
         this.need = size + 4;
