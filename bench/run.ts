@@ -2,7 +2,12 @@
  * `npm run bench [-- --quick] [-- --json] [-- --only <suite>]`
  * Runs every bench/*.bench.ts suite and prints one table of figures with their
  * goals and in-run floors, or a JSON array of {name, value, unit, goal, floor, ratio, meets}.
+ * Each suite runs in a process of its own (this script again, with --suite-child), so a
+ * suite's memory and CPU figures of the bench process itself (the Binance client's peak RSS)
+ * do not carry what earlier suites left in the heap, and no suite's JIT or GC state leaks
+ * into the next.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,9 +29,30 @@ const suites = readdirSync(dir)
 const log = (line: string): void => {
   process.stderr.write(`${line}\n`);
 };
+/** Runs one suite in a child process and returns its figures (a FAILED row if it gives none). */
+function runSuiteInChild(name: string): BenchResult[] {
+  const argv = [...process.execArgv, fileURLToPath(import.meta.url), '--suite-child', '--json', '--only', name, ...(quick ? ['--quick'] : [])];
+  const child = spawnSync(process.execPath, argv, { stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 * 1024 * 1024 });
+  try {
+    if (child.status !== 0) throw new Error(`exited with ${child.status ?? child.signal}`);
+    // the figures are the last thing on its stdout; anything a tool printed before them goes to stderr
+    const out = child.stdout.toString('utf8');
+    const at = out.startsWith('[') ? 0 : out.lastIndexOf('\n[') + 1;
+    if (at > 0) process.stderr.write(out.slice(0, at));
+    return JSON.parse(out.slice(at)) as BenchResult[];
+  } catch (err) {
+    log(`bench: ${name} failed in its process: ${(err as Error).message}`);
+    return [{ name: `${name}: FAILED`, value: Number.NaN, unit: '-', goal: '-', floor: null, ratio: null, meets: false }];
+  }
+}
+
 const results: BenchResult[] = [];
 for (const file of suites) {
   const name = file.replace('.bench.ts', '');
+  if (!args.includes('--suite-child')) {
+    results.push(...runSuiteInChild(name));
+    continue;
+  }
   const workDir = mkdtempSync(join(tmpdir(), `k2-bench-${name}-`));
   log(`bench: ${name}${quick ? ' (quick)' : ''}`);
   try {
