@@ -30,6 +30,7 @@ import { IcebergTableReader } from '../src/iceberg/table-reader.js';
 import { CountingSink, type RecordSink } from '../src/sources/binance/record-sink.js';
 import { BinanceStreamClient } from '../src/sources/binance/stream-client.js';
 import { waitFor, type EmulatorCommand } from '../test/support/binance-emulator.js';
+import { cpuSecondsOfPid } from './lib/process-cpu.js';
 import { throughputResult, type BenchResult, type BenchSuite } from './lib/result.js';
 
 const SYMBOL = 'BTCUSDT';
@@ -191,16 +192,21 @@ const suite: BenchSuite = async ({ quick, workDir, log }) => {
     try {
       const bus = await cliStreamRun(emu, join(workDir, 'bus'), nBus, next, false);
       next += nBus;
-      log(`binance-stream: ${nBus} frames through k2 stream binance into the embedded bus: ${Math.round(bus.rate)} msg/s, peak RSS ${bus.peakMb.toFixed(0)} MB`);
+      log(`binance-stream: ${nBus} frames through k2 stream binance into the embedded bus: ${Math.round(bus.rate)} msg/s, peak RSS ${bus.peakMb.toFixed(0)} MB, ${bus.cpuUsPerMessage.toFixed(1)} us CPU/msg`);
       results.push({ name: 'binance-stream: peak RSS, k2 stream into embedded bus', value: bus.peakMb, unit: 'MB', goal: '<= 400 MB', floor: null, ratio: null, meets: bus.peakMb <= 400 });
       results.push(throughputResult('binance-stream: replay -> k2 stream -> bus (embedded)', bus.rate, 'msg/s', floor, null, 100_000));
+      results.push({ name: 'binance-stream: k2 stream CPU per message, into the bus (all threads)', value: bus.cpuUsPerMessage, unit: 'us', goal: '-', floor: null, ratio: null, meets: null });
       const lake = await cliStreamRun(emu, join(workDir, 'iceberg'), nBus, next, true);
       next += nBus;
       const rows = await tableRows(join(workDir, 'iceberg', 'warehouse'));
       const rate = rows / lake.seconds;
-      log(`binance-stream: ${nBus} frames through k2 stream binance into Iceberg (embedded, consumer on): ${rows} rows committed in ${lake.seconds.toFixed(1)} s, peak RSS ${lake.peakMb.toFixed(0)} MB`);
+      log(
+        `binance-stream: ${nBus} frames through k2 stream binance into Iceberg (embedded, consumer on): ${rows} rows committed in ${lake.seconds.toFixed(1)} s, ` +
+          `peak RSS ${lake.peakMb.toFixed(0)} MB, ${lake.cpuUsPerMessage.toFixed(1)} us CPU/msg`,
+      );
       results.push(throughputResult('binance-stream: replay -> k2 stream -> bus -> Iceberg (embedded)', rate, 'msg/s', floor, null, 100_000));
       results.push({ name: 'binance-stream: peak RSS, k2 stream into Iceberg (embedded)', value: lake.peakMb, unit: 'MB', goal: '<= 400 MB', floor: null, ratio: null, meets: lake.peakMb <= 400 });
+      results.push({ name: 'binance-stream: k2 stream CPU per message, into Iceberg (all threads)', value: lake.cpuUsPerMessage, unit: 'us', goal: '-', floor: null, ratio: null, meets: null });
     } finally {
       if (!hadDist) rmSync(join(ROOT, 'dist'), { recursive: true, force: true });
     }
@@ -228,7 +234,13 @@ function peakRssMb(pid: number): number {
  * (--max-messages) and exited; returns seconds from the replay's start to the exit and the
  * process's peak RSS.
  */
-async function cliStreamRun(emu: RemoteEmulator, dataDir: string, n: number, fromId: number, consume: boolean): Promise<{ seconds: number; rate: number; peakMb: number }> {
+async function cliStreamRun(
+  emu: RemoteEmulator,
+  dataDir: string,
+  n: number,
+  fromId: number,
+  consume: boolean,
+): Promise<{ seconds: number; rate: number; peakMb: number; cpuUsPerMessage: number }> {
   const args = ['bin/k2.js', '--data-dir', dataDir, '--log-level', process.env.K2_BENCH_DEBUG ? 'debug' : 'warn', 'stream', 'binance', '--symbols', SYMBOL, '--streams', 'trade'];
   args.push('--url', emu.wsUrl, '--rest-url', emu.restUrl, '--metrics-port', 'off', '--max-messages', String(n), '--json');
   if (!consume) args.push('--no-consume');
@@ -240,7 +252,13 @@ async function cliStreamRun(emu: RemoteEmulator, dataDir: string, n: number, fro
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   let peak = 0;
-  const sampler = setInterval(() => (peak = Math.max(peak, peakRssMb(child.pid!))), 50);
+  // CPU of the k2 process (all threads), read with the RSS until it exits: at most one
+  // sampling interval (50 ms) of its exit is missed
+  let cpuS = 0;
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, peakRssMb(child.pid!));
+    cpuS = cpuSecondsOfPid(child.pid) ?? cpuS;
+  }, 50);
   try {
     await emu.waitConnections(1);
     const t0 = performance.now();
@@ -252,7 +270,7 @@ async function cliStreamRun(emu: RemoteEmulator, dataDir: string, n: number, fro
     if (code !== 0) throw new Error(`k2 stream binance exited ${code}: ${stderr.slice(-3000)}`);
     const summary = JSON.parse(stdout) as { published?: number };
     if (summary.published !== n) throw new Error(`k2 stream binance published ${String(summary.published)} records, expected ${n}`);
-    return { seconds, rate: n / seconds, peakMb: peak };
+    return { seconds, rate: n / seconds, peakMb: peak, cpuUsPerMessage: (cpuS * 1e6) / n };
   } finally {
     clearInterval(sampler);
     if (child.exitCode === null) child.kill('SIGKILL');

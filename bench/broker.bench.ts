@@ -21,7 +21,8 @@ import { startBus } from '../src/bus/bus-session.js';
 import { createKafka } from '../src/bus/kafka-client.js';
 import { silentLogger } from '../src/log/logger.js';
 import type { TradeV2 } from '../src/model/trade.js';
-import { cpuSecondsOfPid, ownCpuSeconds, startChildBroker } from './lib/child-broker.js';
+import { startChildBroker } from './lib/child-broker.js';
+import { cpuSecondsOfPid, ownCpuSeconds } from './lib/process-cpu.js';
 import { latencyResult, throughputResult, type BenchResult, type BenchSuite } from './lib/result.js';
 
 const REF_PRODUCE = 120_000;

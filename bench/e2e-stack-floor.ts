@@ -24,7 +24,8 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { BusConsumer } from '../src/bus/bus-consumer.js';
 import { RecordProducer, type WireMessage } from '../src/bus/record-producer.js';
 import { silentLogger } from '../src/log/logger.js';
-import { cpuSecondsOfPid, ownCpuSeconds, startChildBroker } from './lib/child-broker.js';
+import { startChildBroker } from './lib/child-broker.js';
+import { cpuSecondsOfPid, ownCpuSeconds } from './lib/process-cpu.js';
 
 export interface StackFloor {
   rows: number;

@@ -1,9 +1,5 @@
-/**
- * A `k2 broker` child process for benchmarks that must tell the broker's CPU from the
- * client's, and CPU-time readers for this process and another one.
- */
+/** A `k2 broker` child process, for benchmarks that must tell the broker's CPU from the client's. */
 import type { ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { spawnK2 } from '../../test/support/cli.js';
 
 export interface ChildBroker {
@@ -33,22 +29,4 @@ export async function startChildBroker(dataDir: string): Promise<ChildBroker> {
       await exited;
     },
   };
-}
-
-/** CPU seconds (user + system) used so far by another process, from /proc; null where unavailable. */
-export function cpuSecondsOfPid(pid: number | undefined): number | null {
-  if (pid === undefined) return null;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in USER_HZ (100 on Linux)
-  } catch {
-    return null;
-  }
-}
-
-/** CPU seconds (user + system) of this process so far, all threads. */
-export function ownCpuSeconds(): number {
-  const c = process.cpuUsage();
-  return (c.user + c.system) / 1e6;
 }
