@@ -1,3 +1,4 @@
+import { request as httpRequest, type ClientRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SchemaRegistryServer } from '../../src/broker/registry/schema-registry-server.js';
 import { silentLogger } from '../../src/log/logger.js';
@@ -74,6 +75,41 @@ describe('schema registry (Confluent REST subset)', () => {
     expect((await call('GET', '/subjects/market.t-value/versions/99')).json.error_code).toBe(40402);
     expect((await call('GET', '/schemas/ids/999')).json.error_code).toBe(40403);
     expect((await call('POST', '/subjects/x-value/versions', { schema: '{"type":"recrod"}' })).json.error_code).toBe(42201);
+  });
+
+  it('answers an oversized body with 413, declared (refused before it is sent) or chunked, and goes on serving', async () => {
+    const post = (headers: Record<string, string | number>, send: (req: ClientRequest) => void): Promise<{ status: number; json: any; continued: boolean }> =>
+      new Promise((resolve, reject) => {
+        const req = httpRequest(`${reg.url}/subjects/big-value/versions`, { method: 'POST', headers });
+        let continued = false;
+        req.on('continue', () => {
+          continued = true;
+          send(req);
+        });
+        req.on('response', (res) => {
+          let text = '';
+          res.setEncoding('utf8').on('data', (d: string) => (text += d));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(text), continued }));
+        });
+        req.on('error', reject);
+        if (headers.expect === undefined) send(req);
+      });
+    const big = Buffer.alloc(3 * 1024 * 1024, 0x61);
+    const declared = await post({ expect: '100-continue', 'content-length': big.length }, (req) => req.end(big));
+    expect(declared).toMatchObject({ status: 413, continued: false, json: { error_code: 413 } });
+    expect(declared.json.message).toMatch(/too large \(the limit is 2097152 bytes\)/);
+    const chunked = await post({ 'transfer-encoding': 'chunked' }, (req) => {
+      for (let i = 0; i < 3; i++) req.write(big.subarray(i * 1024 * 1024, (i + 1) * 1024 * 1024));
+      req.end();
+    });
+    expect(chunked).toMatchObject({ status: 413, json: { error_code: 413 } });
+    expect((await call('GET', '/schemas/ids/1')).status).toBe(200);
+    // a body within the limit still gets its 100 Continue (curl asks for one above 1 KB)
+    const schema = Buffer.from(JSON.stringify(s({ ...v1, name: 'Big', doc: 'x'.repeat(2000) })));
+    const ok = await post({ expect: '100-continue', 'content-length': schema.length, 'content-type': 'application/json' }, (req) => req.end(schema));
+    expect(ok.status).toBe(200);
+    expect(ok.continued).toBe(true);
+    expect(typeof ok.json.id).toBe('number');
   });
 
   it('persists subjects, ids and config across a restart', async () => {

@@ -73,6 +73,14 @@ export class SchemaRegistryServer {
     const store = new RegistryStore(join(opts.dataDir, 'broker', 'registry'), opts.logger);
     const reg = new SchemaRegistryServer(store, opts.logger);
     const server = createServer((req, res) => void reg.serve(req, res));
+    // `Expect: 100-continue`: a body declared too large is refused before the client sends it
+    server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+      if (declaredTooLarge(req)) void reg.serve(req, res);
+      else {
+        res.writeContinue();
+        void reg.serve(req, res);
+      }
+    });
     server.keepAliveTimeout = 5000;
     const host = opts.host ?? '127.0.0.1';
     await new Promise<void>((resolve, reject) => {
@@ -120,7 +128,10 @@ export class SchemaRegistryServer {
       }
     }
     const text = JSON.stringify(payload);
-    res.writeHead(status, { 'content-type': 'application/vnd.schemaregistry.v1+json', 'content-length': Buffer.byteLength(text) });
+    const headers: Record<string, string | number> = { 'content-type': 'application/vnd.schemaregistry.v1+json', 'content-length': Buffer.byteLength(text) };
+    // a refused body may not have been read: the connection cannot carry another request
+    if (status === 413) headers.connection = 'close';
+    res.writeHead(status, headers);
     res.end(text);
   }
 
@@ -214,20 +225,37 @@ export class SchemaRegistryServer {
   }
 }
 
+/** Bytes of an oversized body read (and dropped) so that the 413 reaches the client; past this the connection is cut. */
+const MAX_DRAINED = 16 * MAX_BODY;
+
+function declaredTooLarge(req: IncomingMessage): boolean {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  return Number.isFinite(declared) && declared > MAX_BODY;
+}
+
+function tooLarge(): HttpError {
+  return new HttpError(413, 413, `request body too large (the limit is ${MAX_BODY} bytes)`);
+}
+
+/**
+ * The request's JSON body. A body declared larger than MAX_BODY is refused unread; one that
+ * turns out larger (chunked) is read to its end without being kept, so the client gets the
+ * 413 instead of a reset, unless it goes on past MAX_DRAINED.
+ */
 function readJson(req: IncomingMessage): Promise<unknown> {
+  if (declaredTooLarge(req)) return Promise.reject(tooLarge());
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (c: Buffer) => {
       size += c.length;
-      if (size > MAX_BODY) {
-        reject(new HttpError(413, 413, 'request body too large'));
+      if (size > MAX_DRAINED) {
         req.destroy();
-        return;
-      }
-      chunks.push(c);
+        reject(tooLarge());
+      } else if (size <= MAX_BODY) chunks.push(c);
     });
     req.on('end', () => {
+      if (size > MAX_BODY) return reject(tooLarge());
       const text = Buffer.concat(chunks).toString('utf8');
       if (text.trim() === '') return resolve(undefined);
       try {
