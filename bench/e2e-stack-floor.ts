@@ -67,19 +67,36 @@ async function consumeAll(bootstrap: string, rows: number, logBytes: number): Pr
   const c0 = ownCpuSeconds();
   const consumer = await BusConsumer.connect({ brokers: [bootstrap], registryUrl: 'http://127.0.0.1:1' }, { groupId: 'stack-floor', topics: [TOPIC], logger: silentLogger, fromBeginning: true, maxWaitMs: 100 });
   await new Promise<void>((resolve, reject) => {
+    // the topic holds at least `rows` records (the table holds that many rows); never wait forever
+    let seen = -1;
+    const watchdog = setInterval(() => {
+      if (n === seen) fail(new Error(`stack floor: consumed ${n} of ${rows} records, none in the last 30 s`));
+      seen = n;
+    }, 30_000);
+    const done = (): void => clearInterval(watchdog);
+    const fail = (err: unknown): void => {
+      done();
+      reject(err);
+    };
     consumer
       .run(async (batch) => {
         for (const m of batch.messages) {
           if (n === rows) break;
           const v = m.value;
-          if (v === null) throw new Error(`stack floor: a record without a value at offset ${m.offset}`);
+          if (v === null) return fail(new Error(`stack floor: a record without a value at offset ${m.offset}`));
           starts[n++] = at;
           at += v.copy(values, at);
           key ??= Buffer.from(m.key ?? Buffer.alloc(0));
         }
-        if (n === rows) resolve();
+        if (n === rows) {
+          done();
+          resolve();
+        }
       })
-      .catch(reject);
+      .catch(fail);
+  }).catch(async (err: unknown) => {
+    await consumer.disconnect();
+    throw err;
   });
   const cpuS = ownCpuSeconds() - c0;
   starts[n] = at;
