@@ -13,6 +13,7 @@
  *   producer.seal<K extends RecordKind>(topic, kind, records): SealedRecords<K>         // sync: encoded now (packed), or the records kept
  *   producer.sendSealed<K extends RecordKind>(topic, kind, chunks: readonly SealedRecords<K>[]): Promise<SendSummary>
  *   producer.unseal<K extends RecordKind>(kind, sealed: SealedRecords<K>): RecordOfKind[K][]   // the records back (sends that never happened)
+ *   producer.sealer<K extends RecordKind>(topic, kind): BodySealer<K> | null   // seals bodies an encoder writes itself (null: schema id not known yet)
  *   producer.flush(): Promise<void>   // waits for every send in progress
  *   producer.close(): Promise<void>
  *   producer.close(timeoutMs): Promise<boolean>   // ... but gives up waiting after timeoutMs (broker gone or hung): false
@@ -26,6 +27,7 @@ import type { Logger } from '../log/logger.js';
 import type { RecordKind, RecordOfKind } from '../model/record-kind.js';
 import { valueSubject } from '../model/topics.js';
 import { v2SchemaString, v2Type } from '../schema/v2-schemas.js';
+import { PackedWireBuilder, type AvroBodyWriter } from '../schema/packed-wire-builder.js';
 import { decodeWire, encodeWireMany, encodeWirePacked, type PackedWire } from '../schema/wire-format.js';
 import { settleWithin } from '../resilience/deadline.js';
 import type { BusEndpoints } from './endpoints.js';
@@ -73,6 +75,38 @@ export type SealedRecords<K extends RecordKind = RecordKind> = { readonly packed
 /** Encoded values back to back (PackedWire) and each one's key: a few objects for a whole chunk. */
 interface PackedMessages extends PackedWire {
   keys: Buffer[];
+}
+
+/**
+ * Seals records whose Avro bodies their encoder writes itself (no record object in
+ * between): `append` one at a time, then `finish` the chunk (same form as `seal` gives, for
+ * sendSealed and unseal). Reusable: `finish` starts the next chunk.
+ */
+export class BodySealer<K extends RecordKind> {
+  private readonly builder: PackedWireBuilder;
+  private keys: Buffer[] = [];
+
+  constructor(schemaId: number, private readonly keyOf: (symbol: string) => Buffer) {
+    this.builder = new PackedWireBuilder(schemaId);
+  }
+
+  /** Records appended since the last finish(). */
+  get count(): number {
+    return this.keys.length;
+  }
+
+  /** Appends one record of `symbol` (its key), whose body `body` writes. */
+  append(symbol: string, body: AvroBodyWriter): void {
+    this.builder.append(body);
+    this.keys.push(this.keyOf(symbol));
+  }
+
+  finish(): SealedRecords<K> {
+    const packed = this.builder.finish();
+    const keys = this.keys;
+    this.keys = [];
+    return { packed: { ...packed, keys } };
+  }
 }
 
 /** A record's framing in a RecordBatch beyond its key and value (length, attributes, deltas, headers), at most. */
@@ -160,6 +194,15 @@ export class RecordProducer {
     const keys = new Array<Buffer>(records.length);
     for (let i = 0; i < records.length; i++) keys[i] = this.keyOf(records[i]!.symbol);
     return { packed: { ...packed, keys } };
+  }
+
+  /**
+   * A sealer for records whose bodies an encoder writes itself (see BodySealer), or null
+   * while the topic's schema id is not known yet (prepare() or a first send registers it).
+   */
+  sealer<K extends RecordKind>(topic: string, kind: K): BodySealer<K> | null {
+    const schemaId = this.schemaIds.get(`${kind} ${topic}`);
+    return schemaId === undefined ? null : new BodySealer<K>(schemaId, (symbol) => this.keyOf(symbol));
   }
 
   /** Sends sealed chunks as one send, in their order (encoding any still held as records). */

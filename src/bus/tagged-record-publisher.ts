@@ -11,7 +11,8 @@
 import type { QuoteV2 } from '../model/quote.js';
 import type { TaggedRecord } from '../model/record-kind.js';
 import type { TradeV2 } from '../model/trade.js';
-import type { RecordProducer, SealedRecords } from './record-producer.js';
+import type { AvroBodyWriter } from '../schema/packed-wire-builder.js';
+import type { BodySealer, RecordProducer, SealedRecords } from './record-producer.js';
 
 export interface TradeQuoteTopics {
   trades: string;
@@ -48,6 +49,35 @@ export async function publishTagged(producer: RecordProducer, topics: TradeQuote
 export function sealTagged(producer: RecordProducer, topics: TradeQuoteTopics, batch: readonly TaggedRecord[]): SealedTagged {
   const { trades, quotes } = splitByKind(batch);
   return { trades: producer.seal(topics.trades, 'trades', trades), quotes: producer.seal(topics.quotes, 'quotes', quotes) };
+}
+
+/** No quotes: what a batch of trades sealed by a TradeSealer carries for the quotes topic. */
+const NO_QUOTES: SealedRecords<'quotes'> = { records: [] };
+
+/**
+ * Seals trades whose trade_v2 bodies an encoder writes itself (RecordProducer.sealer) into
+ * batches of the same form as sealTagged's, with no quotes. Reusable: finish() starts the next.
+ */
+export class TradeSealer {
+  constructor(private readonly sealer: BodySealer<'trades'>) {}
+
+  get count(): number {
+    return this.sealer.count;
+  }
+
+  append(symbol: string, body: AvroBodyWriter): void {
+    this.sealer.append(symbol, body);
+  }
+
+  finish(): SealedTagged {
+    return { trades: this.sealer.finish(), quotes: NO_QUOTES };
+  }
+}
+
+/** A TradeSealer for the trades topic, or null while its schema id is not known yet. */
+export function tradeSealer(producer: RecordProducer, topics: TradeQuoteTopics): TradeSealer | null {
+  const sealer = producer.sealer(topics.trades, 'trades');
+  return sealer === null ? null : new TradeSealer(sealer);
 }
 
 /** The records of a sealed batch again (trades, then quotes): for sends given up on, e.g. at a shutdown deadline. */

@@ -5,7 +5,7 @@
  */
 
 import type { Registry } from 'prom-client';
-import { BusAdmin, BusError, publishSealed, publishTagged, sealTagged, startBus, unsealTagged, RecordProducer, SchemaRegistryClient, type BusSession, type SealedTagged, type TradeQuoteTopics } from '../bus/index.js';
+import { BusAdmin, BusError, publishSealed, publishTagged, sealTagged, startBus, tradeSealer, unsealTagged, RecordProducer, SchemaRegistryClient, type BusSession, type SealedTagged, type TradeQuoteTopics } from '../bus/index.js';
 import type { GlobalOptions } from '../config/global-options.js';
 import { BackgroundConsumer } from '../consume/background-consumer.js';
 import { ConsumerMetrics } from '../consume/consumer-metrics.js';
@@ -19,7 +19,7 @@ import { topicName, valueSubject } from '../model/topics.js';
 import { settleWithin } from '../resilience/deadline.js';
 import { v2SchemaString } from '../schema/v2-schemas.js';
 import { BINANCE_EXCHANGE } from '../sources/binance/mapper.js';
-import type { RecordSink, SealingSink } from '../sources/binance/record-sink.js';
+import type { RecordSink, SealingSink, TradeBodySealer } from '../sources/binance/record-sink.js';
 import { embeddedConsumerConfig } from './shared-options.js';
 
 /** How long closing the producer may wait for sends in flight and its disconnect. */
@@ -215,6 +215,8 @@ class BusPublisher {
   private closed = false;
   private readonly watch: ReturnType<typeof setInterval>;
   private idsDifferLogged = false;
+  private sealerHome: BusHome | null = null;
+  private sealer: TradeBodySealer<SealedOnBus> | null = null;
 
   constructor(
     home: BusHome,
@@ -232,7 +234,26 @@ class BusPublisher {
       publishSealed: (batches) => this.onHome(async (h) => void (await publishSealed(h.producer, this.topics, batches.map((b) => this.sealedFor(b, h))))),
       flush: () => this.home.producer.flush(),
       unseal: (s) => unsealTagged(s.home.producer, s.sealed),
+      tradeSealer: () => this.tradeSealer(),
     };
+  }
+
+  /** The current home's trade sealer (one per home, reused), or null while its schema id is not known. */
+  private tradeSealer(): TradeBodySealer<SealedOnBus> | null {
+    const home = this.home;
+    if (this.sealerHome !== home) {
+      const sealer = tradeSealer(home.producer, this.topics);
+      if (sealer === null) return null;
+      this.sealerHome = home;
+      this.sealer = {
+        get count() {
+          return sealer.count;
+        },
+        append: (symbol, body) => sealer.append(symbol, body),
+        finish: () => ({ home, sealed: sealer.finish() }),
+      };
+    }
+    return this.sealer;
   }
 
   /** The metrics of the current home's Iceberg consumer (none while it has none). */

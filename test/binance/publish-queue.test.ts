@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { TaggedRecord } from '../../src/model/record-kind.js';
 import { PublishQueue } from '../../src/sources/binance/publish-queue.js';
-import type { RecordSink, SealingSink } from '../../src/sources/binance/record-sink.js';
+import type { AvroBodyWriter } from '../../src/schema/packed-wire-builder.js';
+import type { RecordSink, SealingSink, TradeBodySealer } from '../../src/sources/binance/record-sink.js';
 import { quote, trade } from '../support/v2-records.js';
 
 const t = (id: number): TaggedRecord => ({ kind: 'trades', record: trade({ id }) });
@@ -99,5 +100,82 @@ describe('PublishQueue', () => {
     b.putBack();
     await drain(queue);
     expect(got).toEqual([['BINANCE-1', 'BINANCE-2'], ['BINANCE-3']]);
+  });
+});
+
+/** An IdSealingSink whose trade sealer takes bodies that write "D<id>" (an id the test gives each body). */
+class DirectIdSink extends IdSealingSink {
+  available = true;
+  private open: string[] = [];
+  tradeSealer(): TradeBodySealer<string[]> | null {
+    if (!this.available) return null;
+    const self = this;
+    return {
+      get count() {
+        return self.open.length;
+      },
+      append(_symbol: string, body: AvroBodyWriter) {
+        const buf = Buffer.alloc(32);
+        const end = body.writeBody(buf, 0);
+        self.open.push(buf.toString('latin1', 0, end));
+      },
+      finish() {
+        const done = self.open;
+        self.open = [];
+        return done;
+      },
+    };
+  }
+}
+
+/** A body writing "D<id>". */
+const body = (id: number): AvroBodyWriter => ({ writeBody: (buf, pos) => pos + buf.write(`D${id}`, pos, 'latin1') });
+
+describe('PublishQueue with trades written straight from frames (pushTrade)', () => {
+  it('keeps the order of records and direct trades, cuts direct batches at maxBatch, and counts them in size', async () => {
+    const sink = new DirectIdSink();
+    const queue = new PublishQueue(sink, 100, 3);
+    queue.push(t(1));
+    expect(queue.pushTrade('BTCUSDT', body(2))).toBe(true);
+    expect(queue.pushTrade('BTCUSDT', body(3))).toBe(true);
+    expect(queue.size).toBe(3);
+    queue.push(q(4)); // closes the direct batch: it stays behind 2 and 3
+    for (const id of [5, 6, 7, 8]) expect(queue.pushTrade('BTCUSDT', body(id))).toBe(true);
+    expect(queue.size).toBe(8);
+    const first = queue.take()!;
+    expect([first.records, first.trades]).toEqual([3, 3]);
+    await first.publish();
+    await drain(queue);
+    // pieces [1] [D2 D3] [4] [D5 D6 D7] (full at maxBatch) [D8], merged up to maxBatch records
+    expect(sink.published).toEqual([['BINANCE-1', 'D2', 'D3'], ['BINANCE-4'], ['D5', 'D6', 'D7'], ['D8']]);
+    expect(queue.size).toBe(0);
+  });
+
+  it('says no when the sink cannot take them now, and queues nothing', async () => {
+    const sink = new DirectIdSink();
+    sink.available = false;
+    const queue = new PublishQueue(sink, 100, 10);
+    expect(queue.pushTrade('BTCUSDT', body(1))).toBe(false);
+    expect(queue.size).toBe(0);
+    const plain = new PublishQueue(new IdSealingSink(), 100, 10);
+    expect(plain.pushTrade('BTCUSDT', body(1))).toBe(false);
+    const recordSink: RecordSink = { publish: async () => undefined };
+    expect(new PublishQueue(recordSink, 100, 10).pushTrade('BTCUSDT', body(1))).toBe(false);
+  });
+
+  it('drains an open direct batch in its place (unsealed through the sink)', () => {
+    class UnsealingDirectSink extends DirectIdSink {
+      unseal(sealed: string[]): TaggedRecord[] {
+        return sealed.map((id) => t(Number(id.replace(/\D/g, ''))));
+      }
+    }
+    const queue = new PublishQueue(new UnsealingDirectSink(), 100, 10);
+    queue.push(t(1));
+    queue.pushTrade('BTCUSDT', body(2));
+    queue.pushTrade('BTCUSDT', body(3));
+    const { records, unrecoverable } = queue.drain();
+    expect(records.map(idOf)).toEqual(['BINANCE-1', 'BINANCE-2', 'BINANCE-3']);
+    expect(unrecoverable).toBe(0);
+    expect(queue.size).toBe(0);
   });
 });

@@ -1,7 +1,10 @@
 /**
  * Headline (issue 6): the emulator emits trade ids 1..N for 3 symbols while it
  * injects every fault; afterwards the sink holds every id exactly once, in order
- * per symbol, and the backfilled ones carry the exact tape values.
+ * per symbol, and the backfilled ones carry the exact tape values. Run twice: into a
+ * memory sink (the records as the client makes them), and into a sink that seals Avro as
+ * the bus does, where live trades are written straight from their frames (the hot path)
+ * and everything else is sealed from records: both must give the same tape.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { createMetricsRegistry } from '../../src/metrics/registry.js';
@@ -11,6 +14,7 @@ import { parseScaled } from '../../src/model/decimal.js';
 import type { TradeV2 } from '../../src/model/trade.js';
 import { BinanceStreamClient } from '../../src/sources/binance/stream-client.js';
 import { MemorySink } from '../../src/sources/binance/record-sink.js';
+import { AvroSealingSink } from '../support/avro-sealing-sink.js';
 import { BinanceEmulator, tapeTrade, TAPE_START_MS, waitFor } from '../support/binance-emulator.js';
 
 const SYMBOLS = ['BTCUSDT', 'ETHUSDT', 'BNBBTC'];
@@ -31,11 +35,16 @@ async function metricValue(metrics: BinanceMetrics, name: string, labels: Record
   return v?.value ?? 0;
 }
 
-describe('k2 stream binance: gap-free capture under every fault', () => {
+const SINKS = [
+  { name: 'a memory sink', make: () => new MemorySink() },
+  { name: 'a sink sealing Avro (live trades straight from the frames)', make: () => new AvroSealingSink() },
+];
+
+describe.each(SINKS)('k2 stream binance: gap-free capture under every fault, into $name', ({ make }) => {
   it('holds every trade id exactly once, in order per symbol', async () => {
     const clock = new JumpClock();
     emu = await BinanceEmulator.start({ symbols: SYMBOLS, clock });
-    const sink = new MemorySink();
+    const sink = make();
     const metrics = new BinanceMetrics(createMetricsRegistry());
     const port = new URL(emu.wsUrl).port;
     client = new BinanceStreamClient({
@@ -162,6 +171,14 @@ describe('k2 stream binance: gap-free capture under every fault', () => {
     }
     const backfilled = sink.records.filter((r) => r.kind === 'trades' && r.record.vendor_data?.backfilled === 'true');
     expect(backfilled.length).toBeGreaterThanOrEqual(30 + 3 * 40 + 3 * 40);
+    const messageIds = new Set(sink.records.map((r) => r.record.message_id));
+    expect(messageIds.size).toBe(sink.records.length);
+    if (sink instanceof AvroSealingSink) {
+      // both paths ran: live trades from their frames, backfilled and held ones from records
+      expect(sink.directTrades).toBeGreaterThan(0);
+      expect(sink.sealedRecords).toBeGreaterThanOrEqual(backfilled.length);
+      expect(sink.directTrades + sink.sealedRecords).toBe(sink.records.length);
+    }
 
     const stats = c.snapshot();
     expect(stats.unfilled).toBe(0);
@@ -188,5 +205,7 @@ function expectTapeValues(symbol: string, t: TradeV2): void {
   expect(t.quantity).toBe(parseScaled(tape.qty));
   expect(t.timestamp).toBe(BigInt(tape.time) * 1000n);
   expect(t.side).toBe(tape.isBuyerMaker ? 'SELL' : 'BUY');
+  expect(t.vendor_data?.is_buyer_maker).toBe(String(tape.isBuyerMaker));
+  expect(t.vendor_data?.trade_time).toBe(String(tape.time));
   expect(tape.time).toBeGreaterThan(TAPE_START_MS);
 }

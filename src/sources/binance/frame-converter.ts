@@ -16,7 +16,7 @@ import { aggTradeEventToV2, aggTradeMapper } from './mappers/agg-trade-mapper.js
 import { bookTickerEventToV2, bookTickerMapper } from './mappers/book-ticker-mapper.js';
 import { tradeEventToV2, tradeMapper } from './mappers/trade-mapper.js';
 import { CombinedFrameScanner, type ScannedChannel } from './combined-frame-scanner.js';
-import { combinedFrameSchema, describeIssue } from './schemas.js';
+import { combinedFrameSchema, describeIssue, type TradeEvent } from './schemas.js';
 
 export const DEFAULT_MAPPERS: readonly BinanceMapper[] = [tradeMapper, aggTradeMapper, bookTickerMapper];
 
@@ -68,8 +68,28 @@ export class BinanceFrameConverter {
    * (JSON.parse, zod, typed errors), so every error outcome comes from there.
    */
   convertText(text: string, ingestionMicros?: Micros): FrameOutcome {
+    return this.convertAfterScan(text, this.scan(text), ingestionMicros);
+  }
+
+  /**
+   * convertText in two steps, for a caller that looks at a scanned @trade event itself
+   * first (the stream client's direct encoding): `scan` reads the frame and tells which
+   * fast-path channel it is (null: the general path's), `scannedTrade` is the event of a
+   * 'trade' (valid until the next scan), and `convertAfterScan` finishes the conversion.
+   */
+  scan(text: string): ScannedChannel | null {
     const channel = this.scanner.scan(text);
-    if (channel !== null && this.fastChannels[channel]) {
+    return channel !== null && this.fastChannels[channel] ? channel : null;
+  }
+
+  /** The @trade event of the last scan that returned 'trade' (reused: read it before the next scan). */
+  get scannedTrade(): TradeEvent {
+    return this.scanner.trade;
+  }
+
+  /** The outcome of a frame, given what scan(text) returned for it (and nothing scanned since). */
+  convertAfterScan(text: string, channel: ScannedChannel | null, ingestionMicros?: Micros): FrameOutcome {
+    if (channel !== null) {
       const fast = this.convertScanned(channel, ingestionMicros);
       if (fast !== null) return fast;
     }

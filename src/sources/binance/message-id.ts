@@ -44,3 +44,15 @@ export function newMessageId(): string {
   next++;
   return text.toString('latin1', start, start + 36);
 }
+
+/**
+ * Writes a fresh id, as newMessageId() would return it, as 36 ASCII bytes at buf[pos]
+ * (the caller makes room): for an encoder that never needs the id as a string.
+ */
+export function writeMessageId(buf: Uint8Array, pos: number): void {
+  if (next === BATCH) refill();
+  const start = next * 36;
+  next++;
+  // a loop: a subarray view per id would be an allocation per record
+  for (let i = 0; i < 36; i++) buf[pos + i] = text[start + i]!;
+}

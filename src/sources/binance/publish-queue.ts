@@ -9,10 +9,16 @@
  * Order is kept either way, and a batch whose publish failed goes back to the front.
  * `drain()` empties the queue into records again (unsealing through the sink), for a
  * client that gives up publishing at its shutdown deadline and dead-letters the rest.
+ *
+ * A sink with a trade sealer (SealingSink.tradeSealer) also takes trades as Avro bodies the
+ * client writes straight from the frame (`pushTrade`): they go into the sealer's open batch,
+ * which becomes a piece when a record is pushed after them (order is kept), at `seal()`, or
+ * at `maxBatch` trades.
  */
 import type { TaggedRecord } from '../../model/record-kind.js';
 import { BoundedBuffer } from '../../resilience/bounded-buffer.js';
-import { isSealingSink, type RecordSink, type SealingSink } from './record-sink.js';
+import type { AvroBodyWriter } from '../../schema/packed-wire-builder.js';
+import { isSealingSink, type RecordSink, type SealingSink, type TradeBodySealer } from './record-sink.js';
 
 /** A batch handed to the sink: publish it, or put it back (at the front) when that failed. */
 export interface OutgoingBatch {
@@ -43,6 +49,8 @@ export class PublishQueue {
   private readonly sealing: SealingSink<unknown> | null;
   private pieces: Piece[] = [];
   private piecesRecords = 0;
+  /** The trade sealer whose batch is open (trades pushed with pushTrade, not a piece yet), or null. */
+  private open: TradeBodySealer<unknown> | null = null;
 
   constructor(private readonly sink: RecordSink, limit: number, private readonly maxBatch: number) {
     this.records = new BoundedBuffer(limit);
@@ -51,7 +59,7 @@ export class PublishQueue {
 
   /** Records queued, sealed or not. */
   get size(): number {
-    return this.records.size + this.piecesRecords;
+    return this.records.size + this.piecesRecords + (this.open?.count ?? 0);
   }
 
   get limit(): number {
@@ -59,11 +67,45 @@ export class PublishQueue {
   }
 
   push(record: TaggedRecord): void {
+    if (this.open !== null) this.closeTrades();
     this.records.push(record);
+  }
+
+  /**
+   * Queues a trade of `symbol` whose trade_v2 Avro body `body` writes (now), when the sink
+   * takes such trades now; false otherwise (nothing is queued: push the record instead).
+   */
+  pushTrade(symbol: string, body: AvroBodyWriter): boolean {
+    let open = this.open;
+    if (open === null) {
+      open = this.sealing?.tradeSealer?.() ?? null;
+      if (open === null) return false;
+      if (this.records.size > 0) this.sealRecords(); // the records pushed before go first
+      this.open = open;
+    }
+    open.append(symbol, body);
+    if (open.count >= this.maxBatch) this.closeTrades();
+    return true;
   }
 
   /** Seals the records queued so far (a no-op for a sink that does not seal). */
   seal(): void {
+    this.sealRecords();
+    this.closeTrades();
+  }
+
+  /** The open batch of trades becomes a piece. */
+  private closeTrades(): void {
+    const open = this.open;
+    if (open === null) return;
+    this.open = null;
+    const n = open.count;
+    if (n === 0) return;
+    this.pieces.push({ sealed: open.finish(), records: n, trades: n });
+    this.piecesRecords += n;
+  }
+
+  private sealRecords(): void {
     const sink = this.sealing;
     if (sink === null) return;
     while (this.records.size > 0) {
@@ -111,6 +153,7 @@ export class PublishQueue {
   drain(): DrainedRecords {
     const records: TaggedRecord[] = [];
     let unrecoverable = 0;
+    this.closeTrades();
     const unseal = this.sealing?.unseal?.bind(this.sealing);
     for (const p of this.pieces) {
       if ('raw' in p) {

@@ -5,6 +5,7 @@
  * same batch (it never drops records).
  */
 import type { TaggedRecord } from '../../model/record-kind.js';
+import type { AvroBodyWriter } from '../../schema/packed-wire-builder.js';
 
 export interface RecordSink {
   publish(batch: TaggedRecord[]): Promise<void>;
@@ -26,6 +27,21 @@ export interface SealingSink<S> extends RecordSink {
   seal(batch: TaggedRecord[]): S;
   publishSealed(batches: S[]): Promise<void>;
   unseal?(sealed: S): TaggedRecord[];
+  /**
+   * A sealer for trades whose trade_v2 Avro bodies the client writes itself, straight from
+   * the frame (no record object), or null when the sink cannot take them now (the client
+   * then queues records, as for any sink). Its batches are sealed batches like seal()'s.
+   */
+  tradeSealer?(): TradeBodySealer<S> | null;
+}
+
+/** Seals trades from their Avro bodies (see SealingSink.tradeSealer); reusable: finish() starts the next batch. */
+export interface TradeBodySealer<S> {
+  /** Trades appended since the last finish(). */
+  readonly count: number;
+  /** Appends one trade of `symbol`; `body` writes its trade_v2 Avro body. */
+  append(symbol: string, body: AvroBodyWriter): void;
+  finish(): S;
 }
 
 export function isSealingSink(sink: RecordSink): sink is SealingSink<unknown> {

@@ -35,12 +35,15 @@ import { settleWithin } from '../../resilience/deadline.js';
 import { StaleWatchdog } from '../../resilience/stale-watchdog.js';
 import { BinanceMessageError } from './errors.js';
 import { BinanceFrameConverter } from './frame-converter.js';
+import { fastScaled } from './decimal-field.js';
 import { newMessageId } from './message-id.js';
 import type { BinanceChannel } from './mapper.js';
 import { PublishQueue, type OutgoingBatch } from './publish-queue.js';
 import type { RecordSink } from './record-sink.js';
 import { BinanceRestClient } from './rest-client.js';
+import type { TradeEvent } from './schemas.js';
 import { combinedStreamUrl } from './stream-url.js';
+import { TradeEventEncoder } from './trade-event-encoder.js';
 import { StreamConnection, type ConnectionEnd } from './stream-connection.js';
 import { TradeBackfiller, type SequencedChannel } from './trade-backfiller.js';
 
@@ -151,13 +154,16 @@ interface SequenceState {
   held: TradeV2[];
 }
 
+/** A trade price: scaled, or (from the direct path) Binance's 8-decimal text, converted when shown. */
+type TradePrice = Scaled | string;
+
 interface SymbolCounters {
   messages: number;
   trades: number;
   quotes: number;
-  lastPrice: Scaled | null;
+  lastPrice: TradePrice | null;
   /** The price last copied into the k2_last_trade_price gauge. */
-  reportedPrice: Scaled | null;
+  reportedPrice: TradePrice | null;
 }
 
 interface ConnMeta {
@@ -178,6 +184,7 @@ export class BinanceStreamClient {
   private readonly clock: Clock;
   private readonly now: () => Micros;
   private readonly converter: BinanceFrameConverter;
+  private readonly encoder = new TradeEventEncoder();
   private readonly backoff: ExponentialBackoff;
   private readonly breaker: CircuitBreaker;
   private readonly backfiller: TradeBackfiller | null;
@@ -276,7 +283,7 @@ export class BinanceStreamClient {
   snapshot(): StreamStats {
     const symbols: Record<string, SymbolStats> = {};
     for (const [s, v] of this.symbolStats) {
-      symbols[s] = { messages: v.messages, trades: v.trades, quotes: v.quotes, lastPrice: v.lastPrice === null ? null : formatScaled(v.lastPrice) };
+      symbols[s] = { messages: v.messages, trades: v.trades, quotes: v.quotes, lastPrice: v.lastPrice === null ? null : formatScaled(scaledPrice(v.lastPrice)) };
     }
     let state: StreamState;
     if (!this.running) state = 'stopped';
@@ -433,7 +440,9 @@ export class BinanceStreamClient {
     const wallMs = this.clock.now();
     if (this.watchdogOnClock) meta.watchdog.touchAt(wallMs);
     else meta.watchdog.touch();
-    const out = this.converter.convertText(text, this.now());
+    const channel = this.converter.scan(text);
+    if (channel === 'trade' && this.directTrade(this.converter.scannedTrade, wallMs)) return;
+    const out = this.converter.convertAfterScan(text, channel, this.now());
     if (out.type === 'record') {
       const symbol = out.tagged.record.symbol;
       const s = this.statsOf(symbol);
@@ -448,16 +457,44 @@ export class BinanceStreamClient {
       s.messages++;
       if (out.tagged.kind === 'trades') this.onTrade(out.channel as SequencedChannel, out.tagged.record);
       else if (out.tagged.kind === 'quotes') this.onQuote(out.tagged.record);
-      if (this.options.maxMessages !== undefined && this.stats.messages >= this.options.maxMessages) {
-        this.options.onSelfStop?.('max_messages');
-        void this.stop('max_messages');
-      }
+      this.checkMaxMessages();
     } else if (out.type === 'control') {
       if (out.event === 'serverShutdown') {
         this.logger.warn('serverShutdown received: opening a replacement connection', { connection: conn.id });
         this.replace('server_shutdown');
       }
     } else this.rejectFrame(text, out.error);
+  }
+
+  /**
+   * The hot path: a well-formed @trade frame that continues its symbol's sequence goes into
+   * the sink's open sealed batch as Avro, written straight from the scanned event by
+   * TradeEventEncoder (the bytes of the record path, with no TradeV2 in between). False for
+   * anything else, with nothing done: a symbol not subscribed, a gap, a duplicate, a backfill
+   * running, an event the encoder refuses, a sink that cannot take it now. The record path
+   * then handles the frame as it always does.
+   */
+  private directTrade(ev: TradeEvent, wallMs: number): boolean {
+    const s = this.statsOf(ev.s);
+    if (s === undefined) return false;
+    const st = this.sequence('trade', ev.s);
+    if (st.backfilling || (st.last !== null && ev.t !== st.last + 1)) return false;
+    if (!this.encoder.set(ev, this.now()) || !this.queue.pushTrade(ev.s, this.encoder)) return false;
+    st.last = ev.t;
+    this.stats.messages++;
+    this.metrics.received(ev.s, wallMs / 1000);
+    s.messages++;
+    this.countTrade(s, ev.p);
+    this.afterPush();
+    this.checkMaxMessages();
+    return true;
+  }
+
+  private checkMaxMessages(): void {
+    if (this.options.maxMessages !== undefined && this.stats.messages >= this.options.maxMessages) {
+      this.options.onSelfStop?.('max_messages');
+      void this.stop('max_messages');
+    }
   }
 
   /** Counts, logs (the first 20, then every 1000th) and hands a rejected frame to the dead-letter sink. */
@@ -639,17 +676,24 @@ export class BinanceStreamClient {
     this.queue.push(tagged);
     const s = this.statsOf(tagged.record.symbol);
     if (tagged.kind === 'trades') {
-      const price = tagged.record.price;
-      if (s !== undefined) {
-        s.trades++;
-        s.lastPrice = price;
-        // the k2_last_trade_price gauge is set once per socket read (a microtask), not per trade
-        if (!this.pricesChanged) {
-          this.pricesChanged = true;
-          queueMicrotask(this.reportPrices);
-        }
-      } else this.metrics.tradePrice(tagged.record.symbol, displayPrice(price));
+      if (s !== undefined) this.countTrade(s, tagged.record.price);
+      else this.metrics.tradePrice(tagged.record.symbol, displayPrice(tagged.record.price));
     } else if (s !== undefined) s.quotes++;
+    this.afterPush();
+  }
+
+  private countTrade(s: SymbolCounters, price: TradePrice): void {
+    s.trades++;
+    s.lastPrice = price;
+    // the k2_last_trade_price gauge is set once per socket read (a microtask), not per trade
+    if (!this.pricesChanged) {
+      this.pricesChanged = true;
+      queueMicrotask(this.reportPrices);
+    }
+  }
+
+  /** After a record or trade was queued: backpressure, and the end-of-read seal and publish. */
+  private afterPush(): void {
     this.checkPressure();
     if (!this.afterReadQueued) {
       this.afterReadQueued = true;
@@ -677,7 +721,7 @@ export class BinanceStreamClient {
     for (const [symbol, s] of this.symbolStats) {
       if (s.lastPrice !== null && s.lastPrice !== s.reportedPrice) {
         s.reportedPrice = s.lastPrice;
-        this.metrics.tradePrice(symbol, displayPrice(s.lastPrice));
+        this.metrics.tradePrice(symbol, displayPrice(scaledPrice(s.lastPrice)));
       }
     }
   };
@@ -854,6 +898,11 @@ function unpublishedCounter(metrics: BinanceMetrics): Counter<'kind'> {
   counter.labels('trades').inc(0);
   counter.labels('quotes').inc(0);
   return counter;
+}
+
+/** A trade price as scaled units (the direct path's text is Binance's 8-decimal shape, which fastScaled reads). */
+function scaledPrice(price: TradePrice): Scaled {
+  return typeof price === 'string' ? fastScaled(price)! : price;
 }
 
 /** A scaled price as a JS number, for display gauges only (records keep the exact value). */
