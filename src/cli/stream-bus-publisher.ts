@@ -26,6 +26,8 @@ import { embeddedConsumerConfig } from './shared-options.js';
 const PRODUCER_CLOSE_MS = 1_000;
 /** Of the close budget, how long the in-process Iceberg consumer may take to catch up... */
 const LAKE_CATCH_UP_MS = 5_000;
+/** Closing without a deadline for the consumer: it catches up while it commits, and stops once this passes without a commit. */
+const LAKE_STALL_MS = 5_000;
 /** ...leaving it at least this long to commit what it has when it is told to stop. */
 const LAKE_COMMIT_MARGIN_MS = 1_500;
 /** Rows per Iceberg flush of the stream's consumer (it flushes every second anyway). */
@@ -50,8 +52,12 @@ export interface StreamPublishSession {
   /**
    * Flushes and disconnects. With `deadlineAt` (epoch ms) it does not wait past it for a
    * broker that is gone or hung (the stream has dead-lettered what was not acknowledged).
+   * With `lakeUntilCaughtUp`, the Iceberg consumer (embedded mode) is not held to the
+   * deadline: it catches up with everything published for as long as it keeps committing.
    */
-  close(deadlineAt?: number): Promise<void>;
+  close(deadlineAt?: number, opts?: { lakeUntilCaughtUp?: boolean }): Promise<void>;
+  /** A close in progress stops waiting for the Iceberg consumer to catch up (it commits what it has). */
+  hurry?(): void;
 }
 
 /**
@@ -82,7 +88,8 @@ export async function openBusPublisher(globals: GlobalOptions, logger: Logger, o
   return {
     sink: publisher.sink,
     target: homeTarget(home, topics),
-    close: (deadlineAt?: number) => publisher.close(deadlineAt),
+    close: (deadlineAt?: number, closeOpts?: { lakeUntilCaughtUp?: boolean }) => publisher.close(deadlineAt, closeOpts?.lakeUntilCaughtUp === true),
+    hurry: () => publisher.hurry(),
   };
 }
 
@@ -216,6 +223,7 @@ class BusPublisher {
   private readonly watch: ReturnType<typeof setInterval>;
   private idsDifferLogged = false;
   private sealerHome: BusHome | null = null;
+  private hurried = false;
   private sealer: TradeBodySealer<SealedOnBus> | null = null;
 
   constructor(
@@ -356,7 +364,13 @@ class BusPublisher {
     return home;
   }
 
-  async close(deadlineAt?: number): Promise<void> {
+  /** The Iceberg consumer stops catching up: it commits what it has (see StreamPublishSession.hurry). */
+  hurry(): void {
+    this.hurried = true;
+    this.home.lake?.hurry();
+  }
+
+  async close(deadlineAt?: number, lakeUntilCaughtUp = false): Promise<void> {
     this.closing = true;
     clearInterval(this.watch);
     if (this.rehoming !== null) {
@@ -365,12 +379,12 @@ class BusPublisher {
       else await settleWithin(this.rehoming, deadlineAt - Date.now() - LAKE_COMMIT_MARGIN_MS - PRODUCER_CLOSE_MS);
     }
     this.closed = true;
-    await closeBusHome(this.home, this.logger, this.topics, deadlineAt);
+    await closeBusHome(this.home, this.logger, this.topics, deadlineAt, lakeUntilCaughtUp && !this.hurried);
   }
 }
 
 /** Flushes and disconnects the producer, lets the Iceberg consumer catch up and commit, closes the bus. */
-async function closeBusHome(home: BusHome, logger: Logger, topics: TradeQuoteTopics, deadlineAt?: number): Promise<void> {
+async function closeBusHome(home: BusHome, logger: Logger, topics: TradeQuoteTopics, deadlineAt?: number, lakeUntilCaughtUp = false): Promise<void> {
   const { producer, lake, bus } = home;
   if (!home.retired) {
     if (deadlineAt === undefined) await producer.close();
@@ -381,7 +395,7 @@ async function closeBusHome(home: BusHome, logger: Logger, topics: TradeQuoteTop
     // the broker's log and is committed by the next run (offsets live in the table).
     const catchUp = deadlineAt === undefined ? LAKE_CATCH_UP_MS : Math.max(0, Math.min(LAKE_CATCH_UP_MS, deadlineAt - Date.now() - LAKE_COMMIT_MARGIN_MS));
     try {
-      const summary = await lake.finish(catchUp);
+      const summary = lakeUntilCaughtUp ? await lake.finishWhileCommitting(LAKE_STALL_MS) : await lake.finish(catchUp);
       logger.info('committed to Iceberg', { trades_v2: summary.rows_committed.trades_v2, quotes_v2: summary.rows_committed.quotes_v2 });
     } catch (err) {
       await bus.close();

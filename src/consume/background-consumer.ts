@@ -9,6 +9,8 @@
  *   consumer.ready: Promise<void>                 // the worker consumes
  *   consumer.finish(): Promise<ConsumeSummary>   // consume until caught up with every topic, commit, stop
  *   consumer.finish(timeoutMs): Promise<ConsumeSummary>  // ... but after timeoutMs commit what is buffered and stop
+ *   consumer.finishWhileCommitting(stallMs): Promise<ConsumeSummary>  // ... but once stallMs pass without a commit, commit what is buffered and stop
+ *   consumer.hurry(): void                        // a finish in progress commits what is buffered and stops now
  *   consumer.stop(): Promise<ConsumeSummary>     // commit what is buffered and stop now
  *   consumer.mirrorMetricsInto(registry): Promise<void>   // the worker's consumer metrics, fetched on scrape
  */
@@ -38,6 +40,8 @@ export class BackgroundConsumer {
   private nextMetricRequest = 1;
   private readonly done: Promise<ConsumeSummary>;
   private ended = false;
+  /** When the worker last committed (ms, Date.now()). */
+  private lastCommitAt = 0;
 
   private constructor(
     private readonly worker: Worker,
@@ -53,8 +57,14 @@ export class BackgroundConsumer {
         reject(err);
       };
       worker.on('message', (m: FromWorker) => {
-        if (m.type === 'started') started.resolve();
-        else if (m.type === 'commit') onCommit?.(m.event);
+        if (m.type === 'started') {
+          this.lastCommitAt = Date.now(); // a stall is counted from when it consumes
+          started.resolve();
+        }
+        else if (m.type === 'commit') {
+          this.lastCommitAt = Date.now();
+          onCommit?.(m.event);
+        }
         else if (m.type === 'metrics') {
           this.metricRequests.get(m.id)?.(m.metrics);
           this.metricRequests.delete(m.id);
@@ -110,6 +120,26 @@ export class BackgroundConsumer {
       if (!this.ended && this.failure === null) this.worker.postMessage({ type: 'stop' } satisfies ToWorker);
     }, timeoutMs);
     return done.finally(() => clearTimeout(timer));
+  }
+
+  /**
+   * Consume until caught up, commit and stop, for as long as it takes while the worker keeps
+   * committing (it commits at least every second while it has rows): once `stallMs` pass
+   * without a commit, it commits what is buffered and stops. For a stop that has no deadline
+   * (the stream's --max-messages, --duration), so that what was published lands in the table.
+   */
+  finishWhileCommitting(stallMs: number): Promise<ConsumeSummary> {
+    this.lastCommitAt = Date.now();
+    const done = this.send({ type: 'finish' });
+    const timer = setInterval(() => {
+      if (Date.now() - this.lastCommitAt >= stallMs) this.hurry();
+    }, Math.max(10, Math.min(1_000, stallMs / 4)));
+    return done.finally(() => clearInterval(timer));
+  }
+
+  /** A finish in progress stops catching up: the worker commits what is buffered and stops. */
+  hurry(): void {
+    if (!this.ended && this.failure === null) this.worker.postMessage({ type: 'stop' } satisfies ToWorker);
   }
 
   /** The worker's metrics (its own registry), for mirroring into this thread's registry. */

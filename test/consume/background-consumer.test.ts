@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { resolveGlobalOptions } from '../../src/config/global-options.js';
 import { startBus, RecordProducer, type BusSession } from '../../src/bus/index.js';
-import { BackgroundConsumer } from '../../src/consume/background-consumer.js';
+import { BackgroundConsumer, type BackgroundConsumerConfig } from '../../src/consume/background-consumer.js';
 import type { CommitEvent } from '../../src/consume/iceberg-consumer.js';
 import { openCatalog } from '../../src/iceberg/catalog/open-catalog.js';
 import { IcebergTableReader } from '../../src/iceberg/table-reader.js';
@@ -78,4 +78,74 @@ describe('BackgroundConsumer (worker thread)', () => {
     // after the worker is done, scraping still works (no samples, no hang)
     expect(await registry.metrics()).toMatch(/# TYPE k2_iceberg_rows_committed_total counter/);
   }, 120_000);
+});
+
+describe('BackgroundConsumer.finishWhileCommitting', () => {
+  /** A bus of its own (the consumer reads every market topic of it), a producer, and a consumer config. */
+  async function setUp(maxRows: number): Promise<{ producer: RecordProducer; config: BackgroundConsumerConfig; cleanup: () => Promise<void> }> {
+    const dir = tempDir();
+    const bus = await startBus({ globals: resolveGlobalOptions({ dataDir: dir.path }, {}), logger: silentLogger });
+    const producer = await RecordProducer.connect(bus.endpoints, { logger: silentLogger, embedded: true });
+    const config: BackgroundConsumerConfig = {
+      endpoints: bus.endpoints,
+      catalogSpec: undefined,
+      warehouse: join(dir.path, 'warehouse'),
+      dataDir: dir.path,
+      logLevel: 'silent',
+      logJson: false,
+      maxRows,
+      maxDelayMs: 100,
+      topicRefreshMs: 100,
+    };
+    return {
+      producer,
+      config,
+      cleanup: async () => {
+        await bus.close();
+        dir.cleanup();
+      },
+    };
+  }
+
+  it('catches up with a backlog across many commits, for longer than its stall limit, and commits all of it', async () => {
+    const { producer, config, cleanup } = await setUp(400);
+    try {
+      const commits: CommitEvent[] = [];
+      const consumer = BackgroundConsumer.start(config, (e) => commits.push(e));
+      const trades = Array.from({ length: 30_000 }, (_, i) => trade({ id: i + 1, symbol: 'BTCUSDT', price: `${100 + (i % 500)}.5` }));
+      // warm: the worker consumes and has committed once, so no cold start counts as a stall
+      await producer.send(TRADES, 'trades', trades.slice(0, 100));
+      await consumer.ready;
+      const deadline = Date.now() + 60_000;
+      while (commits.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      for (let i = 100; i < trades.length; i += 5_000) await producer.send(TRADES, 'trades', trades.slice(i, i + 5_000));
+      await producer.close();
+      const started = Date.now();
+      const stallMs = 200;
+      const summary = await consumer.finishWhileCommitting(stallMs);
+      const took = Date.now() - started;
+      expect(summary.rows_committed.trades_v2).toBe(30_000);
+      expect(commits.length).toBeGreaterThan(2);
+      // the catch-up outlasted the stall limit: the commits in between kept it going
+      expect(took, `catch-up took ${took} ms`).toBeGreaterThan(stallMs);
+    } finally {
+      await cleanup();
+    }
+  }, 120_000);
+
+  it('hurry(): a finish in progress commits what it has and stops, without waiting for the stall limit', async () => {
+    const { producer, config, cleanup } = await setUp(100_000);
+    try {
+      await producer.send(TRADES, 'trades', Array.from({ length: 2_000 }, (_, i) => trade({ id: i + 1, symbol: 'ETHUSDT' })));
+      await producer.close();
+      const consumer = BackgroundConsumer.start(config);
+      await consumer.ready;
+      const done = consumer.finishWhileCommitting(600_000);
+      consumer.hurry();
+      const summary = await done; // would wait for 10 minutes without a commit otherwise
+      expect(summary.rows_committed.trades_v2).toBeLessThanOrEqual(2_000);
+    } finally {
+      await cleanup();
+    }
+  }, 60_000);
 });

@@ -204,7 +204,25 @@ async function streamBinance(flags: StreamBinanceFlags, cmd: Command): Promise<v
     stopReason = reason;
     resolveDone(reason);
   };
-  const onSignal = (sig: NodeJS.Signals): void => finish(sig === 'SIGINT' ? 'interrupted' : 'terminated');
+  /** Arms the hard shutdown deadline (once): after it, the process exits 1 whatever is still running. */
+  let deadline: NodeJS.Timeout | null = null;
+  const armDeadline = (): void => {
+    if (deadline !== null) return;
+    deadline = setTimeout(() => {
+      process.stderr.write(`k2: shutdown did not finish within ${SHUTDOWN_DEADLINE_MS / 1000} s; exiting\n`);
+      process.exit(1);
+    }, SHUTDOWN_DEADLINE_MS);
+    deadline.unref();
+  };
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (!finished) finish(sig === 'SIGINT' ? 'interrupted' : 'terminated');
+    else {
+      // a signal while a self-stop lets the Iceberg consumer catch up: stop waiting for it
+      logger.warn('signal during shutdown: committing what the Iceberg consumer has, not waiting for it to catch up', { signal: sig });
+      session.hurry?.();
+      armDeadline();
+    }
+  };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   const durationTimer = settings.durationMs === null ? null : setTimeout(() => finish('duration'), settings.durationMs);
@@ -218,11 +236,11 @@ async function streamBinance(flags: StreamBinanceFlags, cmd: Command): Promise<v
   status.stop();
   if (durationTimer !== null) clearTimeout(durationTimer);
   const shutdownAt = Date.now();
-  const deadline = setTimeout(() => {
-    process.stderr.write(`k2: shutdown did not finish within ${SHUTDOWN_DEADLINE_MS / 1000} s; exiting\n`);
-    process.exit(1);
-  }, SHUTDOWN_DEADLINE_MS);
-  deadline.unref();
+  // A signal's shutdown ends within SHUTDOWN_DEADLINE_MS. A stop of the stream's own
+  // (--max-messages, --duration) lets the embedded Iceberg consumer catch up with everything
+  // published, for as long as it keeps committing; publishing is bounded either way.
+  const selfStop = stopReason === 'max_messages' || stopReason === 'duration';
+  if (!selfStop) armDeadline();
   let stats: StreamStats;
   try {
     // publish what is buffered; what the broker has not acknowledged by the publish deadline
@@ -235,14 +253,14 @@ async function streamBinance(flags: StreamBinanceFlags, cmd: Command): Promise<v
         metric: UNPUBLISHED_METRIC,
       });
     }
-    await session.close(shutdownAt + CLOSE_DEADLINE_MS);
+    await session.close(shutdownAt + CLOSE_DEADLINE_MS, { lakeUntilCaughtUp: selfStop });
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     deadLetter.close();
     await metricsServer?.close();
-    clearTimeout(deadline);
-    exitByDeadline(shutdownAt);
+    if (deadline !== null) clearTimeout(deadline);
+    exitByDeadline(selfStop ? Date.now() : shutdownAt);
   }
   printSummary(stats, stopReason, json, deadLetter.path);
   if (stats.unpublished > 0) {
