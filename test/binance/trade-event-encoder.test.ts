@@ -18,7 +18,7 @@ function encodeDirect(events: { ev: TradeEvent; ingestion: bigint }[]): Buffer[]
   const enc = new TradeEventEncoder();
   const builder = new PackedWireBuilder(SCHEMA_ID);
   for (const { ev, ingestion } of events) {
-    expect(enc.set(ev, ingestion), JSON.stringify(ev)).toBe(true);
+    expect(enc.set(ev, Number(ingestion)), JSON.stringify(ev)).toBe(true);
     builder.append(enc);
   }
   const { buf, starts } = builder.finish();
@@ -133,19 +133,20 @@ describe('TradeEventEncoder', () => {
       { p: '12a45.00000000' },
       { s: 'ABCXYZ' }, // no known quote asset
     ];
-    for (const e of refused) expect(enc.set({ ...base, ...e }, 1n), JSON.stringify(e)).toBe(false);
-    expect(enc.set(base, -1n)).toBe(false);
-    expect(enc.set(base, 9_007_199_254_740_991n)).toBe(false); // the generic writer refuses it too
-    expect(enc.set(base, 2n ** 60n)).toBe(false);
+    for (const e of refused) expect(enc.set({ ...base, ...e }, 1), JSON.stringify(e)).toBe(false);
+    expect(enc.set(base, -1)).toBe(false);
+    expect(enc.set(base, 1.5)).toBe(false);
+    expect(enc.set(base, 9_007_199_254_740_991)).toBe(false); // the generic writer refuses it too
+    expect(enc.set(base, 2 ** 60)).toBe(false);
     // a refused event leaves nothing to write
     expect(() => enc.writeBody(Buffer.alloc(4096), 0)).toThrow(/without an accepted event/);
-    expect(enc.set(base, 1n)).toBe(true);
+    expect(enc.set(base, 1)).toBe(true);
     expect(enc.writeBody(Buffer.alloc(4096), 0)).toBeGreaterThan(0);
   });
 
   it('asks for a larger buffer instead of writing past the end', () => {
     const enc = new TradeEventEncoder();
-    expect(enc.set(base, 1n)).toBe(true);
+    expect(enc.set(base, 1)).toBe(true);
     const small = Buffer.alloc(100, 0xee);
     expect(enc.writeBody(small, 0)).toBe(-1);
     expect(small.every((b) => b === 0xee)).toBe(true);

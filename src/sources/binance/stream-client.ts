@@ -183,6 +183,8 @@ export class BinanceStreamClient {
   private readonly logger: Logger;
   private readonly clock: Clock;
   private readonly now: () => Micros;
+  /** now(), as a number (the direct path writes it without a bigint) */
+  private readonly nowNumber: () => number;
   private readonly converter: BinanceFrameConverter;
   private readonly encoder = new TradeEventEncoder();
   private readonly backoff: ExponentialBackoff;
@@ -241,7 +243,8 @@ export class BinanceStreamClient {
     this.logger = options.logger ?? silentLogger;
     this.clock = options.clock ?? systemClock;
     this.watchdogOnClock = (options.watchdogClock ?? systemClock) === this.clock;
-    this.now = this.clock === systemClock ? receiveMicros : () => BigInt(Math.round(this.clock.now() * 1000));
+    this.nowNumber = this.clock === systemClock ? receiveMicrosNumber : () => Math.round(this.clock.now() * 1000);
+    this.now = this.clock === systemClock ? receiveMicros : () => BigInt(this.nowNumber());
     this.metrics = options.metrics ?? new BinanceMetrics(createMetricsRegistry());
     this.unpublishedRecords = unpublishedCounter(this.metrics);
     this.converter = new BinanceFrameConverter({ now: this.now });
@@ -479,7 +482,7 @@ export class BinanceStreamClient {
     if (s === undefined) return false;
     const st = this.sequence('trade', ev.s);
     if (st.backfilling || (st.last !== null && ev.t !== st.last + 1)) return false;
-    if (!this.encoder.set(ev, this.now()) || !this.queue.pushTrade(ev.s, this.encoder)) return false;
+    if (!this.encoder.set(ev, this.nowNumber()) || !this.queue.pushTrade(ev.s, this.encoder)) return false;
     st.last = ev.t;
     this.stats.messages++;
     this.metrics.received(ev.s, wallMs / 1000);
@@ -913,5 +916,9 @@ function displayPrice(price: Scaled): number {
 const TIME_ORIGIN_MS = performance.timeOrigin;
 /** nowMicros() with the time origin read once (performance.timeOrigin is a getter): called per frame. */
 function receiveMicros(): Micros {
-  return BigInt(Math.round((TIME_ORIGIN_MS + performance.now()) * 1000));
+  return BigInt(receiveMicrosNumber());
+}
+
+function receiveMicrosNumber(): number {
+  return Math.round((TIME_ORIGIN_MS + performance.now()) * 1000);
 }

@@ -13,7 +13,6 @@
  *    bytes). test/binance/trade-event-encoder.test.ts compares the bytes with the generic
  *    path's, field by field and over random events.
  */
-import type { Micros } from '../../model/trade.js';
 import type { AvroBodyWriter } from '../../schema/packed-wire-builder.js';
 import { schemaText } from '../../schema/v2-schemas.js';
 import { BINANCE_EXCHANGE } from './mapper.js';
@@ -194,16 +193,16 @@ export class TradeEventEncoder implements AvroBodyWriter {
   }
 
   /**
-   * Takes `ev` (a scanner's reused event: used until the next call) and the receive time,
+   * Takes `ev` (a scanner's reused event: used until the next call) and the receive time (UTC micros),
    * and tells whether writeBody can write it; when false, the event takes the record path.
    */
-  set(ev: TradeEvent, ingestionMicros: Micros): boolean {
+  set(ev: TradeEvent, ingestionMicros: number): boolean {
     this.ev = null;
     if (this.layout === null || this.bytesOf(ev.s) === null) return false;
     const price = binanceUnits(ev.p);
     const quantity = binanceUnits(ev.q);
     if (price < 0 || quantity < 0) return false;
-    const ingestion = Number(ingestionMicros);
+    const ingestion = ingestionMicros;
     if (!(ingestion >= 0 && ingestion <= MAX_AVSC_LONG && Number.isInteger(ingestion))) return false;
     this.ev = ev;
     this.price = price;
