@@ -6,6 +6,7 @@ import { decodeWire, encodeWire } from '../../src/schema/wire-format.js';
 import { tradeEventToV2 } from '../../src/sources/binance/mappers/trade-mapper.js';
 import type { TradeEvent } from '../../src/sources/binance/schemas.js';
 import { binanceUnits, TradeEventEncoder } from '../../src/sources/binance/trade-event-encoder.js';
+import { prng } from '../support/prng.js';
 
 const type = v2Type('trades');
 const SCHEMA_ID = 7;
@@ -32,18 +33,6 @@ function expectSameAsGeneric(ev: TradeEvent, ingestion: bigint, wire: Buffer): v
   const expected = tradeEventToV2(ev, { ingestionMicros: ingestion, newMessageId: () => decoded.message_id });
   expect(decoded).toEqual(expected);
   expect(Buffer.compare(wire, encodeWire(type, SCHEMA_ID, expected))).toBe(0);
-}
-
-/** A deterministic pseudo-random source (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 describe('TradeEventEncoder', () => {
@@ -90,7 +79,7 @@ describe('TradeEventEncoder', () => {
   });
 
   it('writes the generic bytes for 5,000 random trades (and grows its buffer on the way)', () => {
-    const r = rng(20261122);
+    const r = prng(20261122);
     const symbols = ['BTCUSDT', 'ETHUSDT', 'SOLBTC', 'DOGETRY', 'XRPEUR', 'BNBFDUSD'];
     const int = (max: number) => Math.floor(r() * max);
     const decimal = () => {

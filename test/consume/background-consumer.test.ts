@@ -18,6 +18,20 @@ import { trade } from '../support/v2-records.js';
 
 const TRADES = 'market.crypto.trades.binance';
 
+/** A consumer of a bus, with its warehouse in `dataDir`: quick flushes and topic refreshes. */
+function consumerConfig(bus: BusSession, dataDir: string): BackgroundConsumerConfig {
+  return {
+    endpoints: bus.endpoints,
+    catalogSpec: undefined,
+    warehouse: join(dataDir, 'warehouse'),
+    dataDir,
+    logLevel: 'silent',
+    logJson: false,
+    maxDelayMs: 100,
+    topicRefreshMs: 100,
+  };
+}
+
 describe('BackgroundConsumer (worker thread)', () => {
   const dir = tempDir();
   let bus: BusSession;
@@ -32,19 +46,7 @@ describe('BackgroundConsumer (worker thread)', () => {
 
   it('commits while publishing goes on, mirrors its metrics, and finishes with every record once', async () => {
     const commits: CommitEvent[] = [];
-    const consumer = BackgroundConsumer.start(
-      {
-        endpoints: bus.endpoints,
-        catalogSpec: undefined,
-        warehouse: join(dir.path, 'warehouse'),
-        dataDir: dir.path,
-        logLevel: 'silent',
-        logJson: false,
-        maxDelayMs: 100,
-        topicRefreshMs: 100,
-      },
-      (e) => commits.push(e),
-    );
+    const consumer = BackgroundConsumer.start(consumerConfig(bus, dir.path), (e) => commits.push(e));
     const registry = createMetricsRegistry();
     await consumer.mirrorMetricsInto(registry);
     const producer = await RecordProducer.connect(bus.endpoints, { logger: silentLogger, embedded: true });
@@ -86,17 +88,7 @@ describe('BackgroundConsumer.finishWhileCommitting', () => {
     const dir = tempDir();
     const bus = await startBus({ globals: resolveGlobalOptions({ dataDir: dir.path }, {}), logger: silentLogger });
     const producer = await RecordProducer.connect(bus.endpoints, { logger: silentLogger, embedded: true });
-    const config: BackgroundConsumerConfig = {
-      endpoints: bus.endpoints,
-      catalogSpec: undefined,
-      warehouse: join(dir.path, 'warehouse'),
-      dataDir: dir.path,
-      logLevel: 'silent',
-      logJson: false,
-      maxRows,
-      maxDelayMs: 100,
-      topicRefreshMs: 100,
-    };
+    const config: BackgroundConsumerConfig = { ...consumerConfig(bus, dir.path), maxRows };
     return {
       producer,
       config,
