@@ -9,7 +9,7 @@
  *   consumer.ready: Promise<void>                 // the worker consumes
  *   consumer.finish(): Promise<ConsumeSummary>   // consume until caught up with every topic, commit, stop
  *   consumer.finish(timeoutMs): Promise<ConsumeSummary>  // ... but after timeoutMs commit what is buffered and stop
- *   consumer.finishWhileCommitting(stallMs): Promise<ConsumeSummary>  // ... but once stallMs pass without a commit, commit what is buffered and stop
+ *   consumer.finishWhileCommitting(stallMs, now?): Promise<ConsumeSummary>  // ... but once stallMs pass without a commit, commit what is buffered and stop
  *   consumer.hurry(): void                        // a finish in progress commits what is buffered and stops now
  *   consumer.stop(): Promise<ConsumeSummary>     // commit what is buffered and stop now
  *   consumer.mirrorMetricsInto(registry): Promise<void>   // the worker's consumer metrics, fetched on scrape
@@ -40,8 +40,12 @@ export class BackgroundConsumer {
   private nextMetricRequest = 1;
   private readonly done: Promise<ConsumeSummary>;
   private ended = false;
-  /** When the worker last committed (ms, Date.now()). */
+  /** When the worker last committed, or started consuming (ms, Date.now()). */
   private lastCommitAt = 0;
+  /** Whether the worker consumes (its start-up, however slow, is not a stall). */
+  private consuming = false;
+  /** The clock of stall detection (finishWhileCommitting's). */
+  private now: () => number = Date.now;
 
   private constructor(
     private readonly worker: Worker,
@@ -58,11 +62,12 @@ export class BackgroundConsumer {
       };
       worker.on('message', (m: FromWorker) => {
         if (m.type === 'started') {
-          this.lastCommitAt = Date.now(); // a stall is counted from when it consumes
+          this.lastCommitAt = this.now(); // a stall is counted from when it consumes
+          this.consuming = true;
           started.resolve();
         }
         else if (m.type === 'commit') {
-          this.lastCommitAt = Date.now();
+          this.lastCommitAt = this.now();
           onCommit?.(m.event);
         }
         else if (m.type === 'metrics') {
@@ -125,14 +130,16 @@ export class BackgroundConsumer {
   /**
    * Consume until caught up, commit and stop, for as long as it takes while the worker keeps
    * committing (it commits at least every second while it has rows): once `stallMs` pass
-   * without a commit, it commits what is buffered and stops. For a stop that has no deadline
+   * without a commit (counted from when it consumes: a slow start-up is not a stall), it
+   * commits what is buffered and stops. For a stop that has no deadline
    * (the stream's --max-messages, --duration), so that what was published lands in the table.
    */
-  finishWhileCommitting(stallMs: number): Promise<ConsumeSummary> {
-    this.lastCommitAt = Date.now();
+  finishWhileCommitting(stallMs: number, now: () => number = Date.now): Promise<ConsumeSummary> {
+    this.now = now;
+    this.lastCommitAt = now();
     const done = this.send({ type: 'finish' });
     const timer = setInterval(() => {
-      if (Date.now() - this.lastCommitAt >= stallMs) this.hurry();
+      if (this.consuming && now() - this.lastCommitAt >= stallMs) this.hurry();
     }, Math.max(10, Math.min(1_000, stallMs / 4)));
     return done.finally(() => clearInterval(timer));
   }
