@@ -16,6 +16,8 @@ const port = parentPort;
 if (port === null) throw new Error('background-consumer-worker must run in a worker thread');
 const cfg = workerData as BackgroundConsumerConfig;
 const post = (m: FromWorker): void => port.postMessage(m);
+/** How long a stop waits for an interrupted catch-up to return before it goes ahead anyway. */
+const CATCH_UP_EXIT_MS = 2_000;
 
 function failed(err: unknown): void {
   const e = err instanceof Error ? err : new Error(String(err));
@@ -48,11 +50,20 @@ async function main(): Promise<void> {
   consumer.watchTopics();
   post({ type: 'started' });
   let ending: Promise<void> | null = null;
+  let interrupt!: () => void;
+  const interrupted = new Promise<void>((resolve) => (interrupt = resolve));
   const end = (finish: boolean): Promise<void> =>
     (async () => {
       let summary: ConsumeSummary;
       try {
-        if (finish) await consumer.runUntilCaughtUp();
+        if (finish) {
+          // A stop during the catch-up interrupts it: the catch-up returns after the flush or
+          // wait under way, and stop() follows it, never running beside it (a flush racing the
+          // writers' close). If it does not return within CATCH_UP_EXIT_MS (stuck on a hung
+          // broker), stop() goes ahead: its own waits on the broker are bounded.
+          const catchUp = consumer.runUntilCaughtUp();
+          await Promise.race([catchUp, interrupted.then(() => new Promise((r) => setTimeout(r, CATCH_UP_EXIT_MS).unref()))]);
+        }
         summary = await consumer.stop();
       } finally {
         await catalog.close().catch(() => undefined);
@@ -71,8 +82,9 @@ async function main(): Promise<void> {
       ending = end(m.type === 'finish');
       ending.catch(failed);
     } else if (m.type === 'stop') {
-      // cut a finish short: commit what is buffered now (the catch-up loop dies with the worker)
-      end(false).catch(failed);
+      // cut a finish short: commit what is buffered now
+      consumer.interruptCatchUp();
+      interrupt();
     }
   });
 }

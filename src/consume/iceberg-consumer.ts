@@ -169,6 +169,8 @@ export class IcebergConsumer {
   private restarting: Promise<void> | null = null;
   private stopped = false;
   private isStopping = false;
+  /** Set by interruptCatchUp(): runUntilCaughtUp returns at its next step. */
+  private catchUpInterrupted = false;
   /** Resolves when stop() is called: waits on the broker are cut short from then on. */
   private readonly stopRequested: Promise<void>;
   private requestStop!: () => void;
@@ -634,7 +636,8 @@ export class IcebergConsumer {
    * before the call are picked up. A partition another member of the group owns
    * counts as caught up once the tables' latest snapshots record it (read every
    * `TABLE_CHECK_MS`), so a member sharing the group does not wait for rows that are
-   * not its to write. Returns early, with the summary so far, if the consumer is stopped.
+   * not its to write. Returns early, with the summary so far, if the consumer is stopped or
+   * the catch-up is interrupted (interruptCatchUp).
    */
   async runUntilCaughtUp(pollMs = 50): Promise<ConsumeSummary> {
     const topics = await this.matchingTopics();
@@ -651,7 +654,7 @@ export class IcebergConsumer {
       (getOffset(this.committed, t.topic, t.partition) ?? -1n) >= t.latest || (getOffset(inTables, t.topic, t.partition) ?? -1n) >= t.latest;
     for (;;) {
       if (this.fatal !== null) throw this.fatal;
-      if (this.stopped) return this.getSummary();
+      if (this.stopped || this.catchUpInterrupted) return this.getSummary();
       const behind = targets.filter((t) => !covered(t));
       if (behind.length === 0) break;
       // everything still missing is buffered: commit it now rather than after --max-delay
@@ -663,6 +666,14 @@ export class IcebergConsumer {
     }
     await this.flushAll();
     return this.getSummary();
+  }
+
+  /**
+   * Makes a runUntilCaughtUp in progress return at its next step (after the flush or wait
+   * under way), so that stop() can follow it instead of running beside it.
+   */
+  interruptCatchUp(): void {
+    this.catchUpInterrupted = true;
   }
 
   /** The offsets the latest snapshot of each table records, whoever committed them, merged. */

@@ -124,7 +124,7 @@ describe('BackgroundConsumer.finishWhileCommitting', () => {
     }
   }, 120_000);
 
-  /** A backlog the consumer needs seconds to work through (it commits at most every 100 ms). */
+  /** A backlog the consumer needs seconds to work through (with commits of at most 2,000 rows). */
   async function publishBacklog(producer: RecordProducer, n: number): Promise<void> {
     for (let i = 0; i < n; i += 10_000) {
       await producer.send(TRADES, 'trades', Array.from({ length: Math.min(10_000, n - i) }, (_, j) => trade({ id: i + j + 1, symbol: 'ETHUSDT' })));
@@ -134,7 +134,7 @@ describe('BackgroundConsumer.finishWhileCommitting', () => {
   const BACKLOG = 200_000;
 
   it('stops once the stall limit passes without a commit, committing what it has', async () => {
-    const { producer, config, cleanup } = await setUp(BACKLOG);
+    const { producer, config, cleanup } = await setUp(2_000);
     try {
       await publishBacklog(producer, BACKLOG);
       const consumer = BackgroundConsumer.start(config);
@@ -151,7 +151,7 @@ describe('BackgroundConsumer.finishWhileCommitting', () => {
   }, 120_000);
 
   it('hurry(): a finish in progress commits what it has and stops, without waiting for the stall limit', async () => {
-    const { producer, config, cleanup } = await setUp(BACKLOG);
+    const { producer, config, cleanup } = await setUp(2_000);
     try {
       await publishBacklog(producer, BACKLOG);
       const consumer = BackgroundConsumer.start(config);
