@@ -395,6 +395,7 @@ async function closeBusHome(home: BusHome, logger: Logger, topics: TradeQuoteTop
     // the broker's log and is committed by the next run (offsets live in the table).
     const catchUp = deadlineAt === undefined ? LAKE_CATCH_UP_MS : Math.max(0, Math.min(LAKE_CATCH_UP_MS, deadlineAt - Date.now() - LAKE_COMMIT_MARGIN_MS));
     try {
+      if (lakeUntilCaughtUp) logger.info('waiting for the Iceberg consumer to catch up with what was published (a signal stops the wait)', { stall_ms: LAKE_STALL_MS });
       const summary = lakeUntilCaughtUp ? await lake.finishWhileCommitting(LAKE_STALL_MS) : await lake.finish(catchUp);
       logger.info('committed to Iceberg', { trades_v2: summary.rows_committed.trades_v2, quotes_v2: summary.rows_committed.quotes_v2 });
     } catch (err) {

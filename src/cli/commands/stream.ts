@@ -43,6 +43,11 @@ const SHUTDOWN_DEADLINE_MS = 10_000;
 export const PUBLISH_DEADLINE_MS = 5_000;
 /** ...by when (from the signal) the producer and the in-process consumer must be closed. */
 const CLOSE_DEADLINE_MS = 9_000;
+/**
+ * A stop of the stream's own (--max-messages, --duration) waits for the Iceberg consumer while it
+ * commits, with no fixed budget; this is the safety net that still ends the process (exit 1).
+ */
+const SELF_STOP_DEADLINE_MS = 10 * 60_000;
 interface StreamBinanceFlags {
   symbols: string;
   streams: string;
@@ -204,14 +209,20 @@ async function streamBinance(flags: StreamBinanceFlags, cmd: Command): Promise<v
     stopReason = reason;
     resolveDone(reason);
   };
-  /** Arms the hard shutdown deadline (once): after it, the process exits 1 whatever is still running. */
+  /**
+   * Arms the hard shutdown deadline: after it, the process exits 1 whatever is still running.
+   * A shorter one replaces a longer one (a signal during a self-stop's wait); never the reverse.
+   */
   let deadline: NodeJS.Timeout | null = null;
-  const armDeadline = (): void => {
-    if (deadline !== null) return;
+  let deadlineAt = Infinity;
+  const armDeadline = (ms = SHUTDOWN_DEADLINE_MS): void => {
+    if (Date.now() + ms >= deadlineAt) return;
+    if (deadline !== null) clearTimeout(deadline);
+    deadlineAt = Date.now() + ms;
     deadline = setTimeout(() => {
-      process.stderr.write(`k2: shutdown did not finish within ${SHUTDOWN_DEADLINE_MS / 1000} s; exiting\n`);
+      process.stderr.write(`k2: shutdown did not finish within ${ms / 1000} s; exiting\n`);
       process.exit(1);
-    }, SHUTDOWN_DEADLINE_MS);
+    }, ms);
     deadline.unref();
   };
   const onSignal = (sig: NodeJS.Signals): void => {
@@ -238,9 +249,10 @@ async function streamBinance(flags: StreamBinanceFlags, cmd: Command): Promise<v
   const shutdownAt = Date.now();
   // A signal's shutdown ends within SHUTDOWN_DEADLINE_MS. A stop of the stream's own
   // (--max-messages, --duration) lets the embedded Iceberg consumer catch up with everything
-  // published, for as long as it keeps committing; publishing is bounded either way.
+  // published, for as long as it keeps committing (SELF_STOP_DEADLINE_MS at most); publishing
+  // is bounded either way.
   const selfStop = stopReason === 'max_messages' || stopReason === 'duration';
-  if (!selfStop) armDeadline();
+  armDeadline(selfStop ? SELF_STOP_DEADLINE_MS : SHUTDOWN_DEADLINE_MS);
   let stats: StreamStats;
   try {
     // publish what is buffered; what the broker has not acknowledged by the publish deadline
