@@ -4,24 +4,12 @@
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runK2, spawnK2 } from '../support/cli.js';
-import { tempDir } from '../support/tmp.js';
-import { BinanceEmulator, waitFor } from '../support/binance-emulator.js';
+import { waitFor, type BinanceEmulator } from '../support/binance-emulator.js';
+import { streamCliEnv } from '../support/stream-cli-env.js';
 
-let emu: BinanceEmulator | null = null;
-const cleanups: (() => void)[] = [];
-afterEach(async () => {
-  await emu?.close();
-  emu = null;
-  for (const c of cleanups.splice(0)) c();
-});
-
-function dataDir(): string {
-  const d = tempDir('k2-stream-cli-');
-  cleanups.push(d.cleanup);
-  return d.path;
-}
+const { startEmulator, dataDir } = streamCliEnv('k2-stream-cli-');
 
 /** Emits a round of trades whenever the CLI is connected, until stopped. */
 function feed(e: BinanceEmulator): () => void {
@@ -40,7 +28,7 @@ function feed(e: BinanceEmulator): () => void {
 
 describe('k2 stream binance', () => {
   it('streams into the bus until --max-messages, prints a JSON summary, dead-letters bad frames, exits 0', async () => {
-    emu = await BinanceEmulator.start({ symbols: ['BTCUSDT'] });
+    const emu = await startEmulator({ symbols: ['BTCUSDT'] });
     const dir = dataDir();
     const stop = feed(emu);
     const r = await runK2(
@@ -65,8 +53,7 @@ describe('k2 stream binance', () => {
   }, 120_000);
 
   it('SIGTERM closes the socket, flushes, and exits 0 with a summary', async () => {
-    emu = await BinanceEmulator.start({ symbols: ['BTCUSDT'] });
-    const e = emu;
+    const e = await startEmulator({ symbols: ['BTCUSDT'] });
     const dir = dataDir();
     const child = spawnK2(['--data-dir', dir, 'stream', 'binance', '--symbols', 'BTCUSDT', '--streams', 'trade', '--url', e.wsUrl, '--rest-url', e.restUrl, '--metrics-port', '0'], {
       stdio: ['ignore', 'pipe', 'pipe'],

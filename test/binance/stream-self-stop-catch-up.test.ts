@@ -4,24 +4,12 @@
  * lets it catch up (every row is in the table at exit); a signal during that wait ends it,
  * committing what the consumer has, within the 10 s deadline.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runK2, spawnK2 } from '../support/cli.js';
-import { tempDir } from '../support/tmp.js';
-import { BinanceEmulator, waitFor } from '../support/binance-emulator.js';
+import { waitFor, type BinanceEmulator } from '../support/binance-emulator.js';
+import { streamCliEnv } from '../support/stream-cli-env.js';
 
-let emu: BinanceEmulator | null = null;
-const cleanups: (() => void)[] = [];
-afterEach(async () => {
-  await emu?.close();
-  emu = null;
-  for (const c of cleanups.splice(0)) c();
-});
-
-function dataDir(): string {
-  const d = tempDir('k2-stream-catch-up-');
-  cleanups.push(d.cleanup);
-  return d.path;
-}
+const { startEmulator, dataDir } = streamCliEnv('k2-stream-catch-up-');
 
 interface Run {
   code: Promise<number | null>;
@@ -55,7 +43,7 @@ async function tradesInTable(dir: string): Promise<number> {
 
 describe('k2 stream binance: the Iceberg consumer at a stop of the stream\'s own', () => {
   it('--max-messages: every published trade is in the table when the command exits', async () => {
-    emu = await BinanceEmulator.start({ symbols: ['BTCUSDT'] });
+    const emu = await startEmulator({ symbols: ['BTCUSDT'] });
     const dir = dataDir();
     const n = 100_000;
     const run = await streamReplay(emu, dir, n);
@@ -66,7 +54,7 @@ describe('k2 stream binance: the Iceberg consumer at a stop of the stream\'s own
   }, 180_000);
 
   it('a SIGINT during that wait commits what the consumer has and exits 0 within 10 s; the rest stays in the topic', async () => {
-    emu = await BinanceEmulator.start({ symbols: ['BTCUSDT'] });
+    const emu = await startEmulator({ symbols: ['BTCUSDT'] });
     const dir = dataDir();
     const n = 200_000;
     const run = await streamReplay(emu, dir, n);
