@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { BinanceMessageError } from '../../src/sources/binance/errors.js';
 import { BinanceFrameConverter, type FrameOutcome } from '../../src/sources/binance/frame-converter.js';
-import { CombinedFrameScanner } from '../../src/sources/binance/combined-frame-scanner.js';
+import { CombinedFrameScanner, TradeSpan } from '../../src/sources/binance/combined-frame-scanner.js';
 import { aggTradeEventSchema, bookTickerEventSchema, tradeEventSchema } from '../../src/sources/binance/schemas.js';
 
 const INGEST = 1_718_035_201_000_000n;
@@ -120,7 +120,7 @@ describe('fast path = reference path', () => {
     let fastRecords = 0;
     for (let i = 0; i < 3000; i++) {
       const text = randomFrame();
-      const scanned = scanner.scan(text) !== null;
+      const scanned = scanner.scan(Buffer.from(text)) !== null;
       if (same(text).type === 'record') {
         records++;
         if (scanned) fastRecords++;
@@ -197,7 +197,7 @@ describe('CombinedFrameScanner', () => {
     let checked = 0;
     for (let i = 0; i < 2000; i++) {
       const text = randomFrame();
-      const channel = scanner.scan(text);
+      const channel = scanner.scan(Buffer.from(text));
       if (channel === null) continue;
       const [, schema] = cases.find(([c]) => c === channel)!;
       const parsed = schema.safeParse((JSON.parse(text) as { data: unknown }).data);
@@ -210,10 +210,45 @@ describe('CombinedFrameScanner', () => {
     expect(checked).toBeGreaterThan(1000);
   });
 
+  it("points a trade's spans at the text of p and q and the digits of t, E, T, b and a", () => {
+    const scanner = new CombinedFrameScanner();
+    let checked = 0;
+    for (let i = 0; i < 2000; i++) {
+      const text = randomFrame();
+      const frame = Buffer.from(text);
+      if (scanner.scan(frame) !== 'trade') continue;
+      const data = (JSON.parse(text) as { data: Record<string, unknown> }).data;
+      const span = (at: number): string => frame.toString('latin1', scanner.tradeSpans[at], scanner.tradeSpans[at + 1]);
+      expect(span(TradeSpan.P), text).toBe(data.p);
+      expect(span(TradeSpan.Q), text).toBe(data.q);
+      expect(span(TradeSpan.T_ID), text).toBe(String(data.t));
+      expect(span(TradeSpan.E), text).toBe(String(data.E));
+      expect(span(TradeSpan.T), text).toBe(String(data.T));
+      expect(span(TradeSpan.B), text).toBe(data.b === undefined ? '' : String(data.b));
+      expect(span(TradeSpan.A), text).toBe(data.a === undefined ? '' : String(data.a));
+      // the numbers without p and q, and p and q once the event is read
+      expect(scanner.tradeNumbers.t).toBe(data.t);
+      expect([scanner.trade.p, scanner.trade.q]).toEqual([data.p, data.q]);
+      checked++;
+    }
+    expect(checked).toBeGreaterThan(300);
+  });
+
+  it('reads UTF-8 bytes: non-ASCII text in a value it skips is fine, in a decimal it declines', () => {
+    const scanner = new CombinedFrameScanner();
+    const trade = '{"stream":"btcusdt@trade","data":{"e":"trade","E":1,"s":"BTCUSDT","t":1,"p":"1.5","q":"2","T":1,"m":true}}';
+    expect(scanner.scan(Buffer.from(trade.replace('"m":true', '"m":true,"x":"é€😀","é":1')))).toBe('trade');
+    expect([scanner.trade.p, scanner.trade.q]).toEqual(['1.5', '2']);
+    expect(scanner.scan(Buffer.from(trade.replace('"p":"1.5"', '"p":"١.5"')))).toBeNull();
+    expect(scanner.scan(Buffer.from(trade.replace('"p":"1.5"', '"p":"1.5é"')))).toBeNull();
+    same(trade.replace('"p":"1.5"', '"p":"١.5"'));
+    same(trade.replace('"m":true', '"m":true,"é":"ü"'));
+  });
+
   it('declines what is outside its subset', () => {
     const scanner = new CombinedFrameScanner();
     const trade = '{"stream":"btcusdt@trade","data":{"e":"trade","E":1,"s":"BTCUSDT","t":1,"p":"1","q":"1","T":1,"m":true}}';
-    expect(scanner.scan(trade)).toBe('trade');
+    expect(scanner.scan(Buffer.from(trade))).toBe('trade');
     for (const text of [
       trade.replace('"t":1', '"t":1.0'),
       trade.replace('"t":1', '"t":1e0'),
@@ -235,7 +270,7 @@ describe('CombinedFrameScanner', () => {
       `${trade}\n`,
       trade.slice(0, -1),
     ]) {
-      expect(scanner.scan(text), text).toBeNull();
+      expect(scanner.scan(Buffer.from(text)), text).toBeNull();
     }
   });
 });

@@ -4,6 +4,7 @@ import { PackedWireBuilder } from '../../src/schema/packed-wire-builder.js';
 import { v2Type } from '../../src/schema/v2-schemas.js';
 import { decodeWire, encodeWire } from '../../src/schema/wire-format.js';
 import { tradeEventToV2 } from '../../src/sources/binance/mappers/trade-mapper.js';
+import { CombinedFrameScanner, type ScannedTrade } from '../../src/sources/binance/combined-frame-scanner.js';
 import type { TradeEvent } from '../../src/sources/binance/schemas.js';
 import { binanceUnits, TradeEventEncoder } from '../../src/sources/binance/trade-event-encoder.js';
 import { prng } from '../support/prng.js';
@@ -14,12 +15,21 @@ const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f
 
 const base: TradeEvent = { e: 'trade', E: 1718035200123, s: 'BTCUSDT', t: 3621880001, p: '67412.01000000', q: '0.00150000', T: 1718035200121, m: true, M: true };
 
+const scanner = new CombinedFrameScanner();
+
+/** The event as Binance sends it (a combined-stream frame), scanned: what the encoder reads. */
+function scanned(ev: TradeEvent): ScannedTrade {
+  const frame = JSON.stringify({ stream: `${ev.s.toLowerCase()}@trade`, data: ev });
+  expect(scanner.scan(Buffer.from(frame)), frame).toBe('trade');
+  return scanner;
+}
+
 /** Writes events with the encoder; returns each one's wire message. */
 function encodeDirect(events: { ev: TradeEvent; ingestion: bigint }[]): Buffer[] {
   const enc = new TradeEventEncoder();
   const builder = new PackedWireBuilder(SCHEMA_ID);
   for (const { ev, ingestion } of events) {
-    expect(enc.set(ev, Number(ingestion)), JSON.stringify(ev)).toBe(true);
+    expect(enc.set(scanned(ev), Number(ingestion)), JSON.stringify(ev)).toBe(true);
     builder.append(enc);
   }
   const { buf, starts } = builder.finish();
@@ -42,7 +52,7 @@ describe('TradeEventEncoder', () => {
       { ...base, m: false, M: false },
       { ...base, M: undefined },
       { ...base, b: 111, a: 222 },
-      { ...base, M: undefined, b: 0, a: Number.MAX_SAFE_INTEGER },
+      { ...base, M: undefined, b: 0, a: 999_999_999_999_999 }, // the scanner's largest: 15 digits
       { ...base, a: 5 },
     ];
     const events = variants.map((ev, i) => ({ ev, ingestion: 1_718_035_201_000_000n + BigInt(i) }));
@@ -58,7 +68,7 @@ describe('TradeEventEncoder', () => {
       { t: 2 ** 31 - 1 },
       { t: 2 ** 31 },
       { t: 2 ** 32 },
-      { t: Number.MAX_SAFE_INTEGER },
+      { t: 999_999_999_999_999 }, // the scanner's largest: 15 digits
       { E: 0, T: 0 },
       { E: 9_007_199_254_740, T: 9_007_199_254_740 }, // MAX_TIMESTAMP_MILLIS
       { p: '0.00000001', q: '0.00000127' },
@@ -92,15 +102,15 @@ describe('TradeEventEncoder', () => {
         e: 'trade',
         E: int(2e12),
         s: symbols[int(symbols.length)]!,
-        t: int(2 ** (1 + int(52))),
+        t: int(10 ** (1 + int(15))),
         p: decimal(),
         q: decimal(),
         T: int(2e12),
         m: r() < 0.5,
       };
       if (r() < 0.8) ev.M = r() < 0.5;
-      if (r() < 0.3) ev.b = int(2 ** (1 + int(52)));
-      if (r() < 0.3) ev.a = int(2 ** (1 + int(52)));
+      if (r() < 0.3) ev.b = int(10 ** (1 + int(15)));
+      if (r() < 0.3) ev.a = int(10 ** (1 + int(15)));
       return { ev, ingestion: BigInt(int(2e15)) };
     });
     const wires = encodeDirect(events);
@@ -122,20 +132,20 @@ describe('TradeEventEncoder', () => {
       { p: '12a45.00000000' },
       { s: 'ABCXYZ' }, // no known quote asset
     ];
-    for (const e of refused) expect(enc.set({ ...base, ...e }, 1), JSON.stringify(e)).toBe(false);
-    expect(enc.set(base, -1)).toBe(false);
-    expect(enc.set(base, 1.5)).toBe(false);
-    expect(enc.set(base, 9_007_199_254_740_991)).toBe(false); // the generic writer refuses it too
-    expect(enc.set(base, 2 ** 60)).toBe(false);
+    for (const e of refused) expect(enc.set(scanned({ ...base, ...e }), 1), JSON.stringify(e)).toBe(false);
+    expect(enc.set(scanned(base), -1)).toBe(false);
+    expect(enc.set(scanned(base), 1.5)).toBe(false);
+    expect(enc.set(scanned(base), 9_007_199_254_740_991)).toBe(false); // the generic writer refuses it too
+    expect(enc.set(scanned(base), 2 ** 60)).toBe(false);
     // a refused event leaves nothing to write
     expect(() => enc.writeBody(Buffer.alloc(4096), 0)).toThrow(/without an accepted event/);
-    expect(enc.set(base, 1)).toBe(true);
+    expect(enc.set(scanned(base), 1)).toBe(true);
     expect(enc.writeBody(Buffer.alloc(4096), 0)).toBeGreaterThan(0);
   });
 
   it('asks for a larger buffer instead of writing past the end', () => {
     const enc = new TradeEventEncoder();
-    expect(enc.set(base, 1)).toBe(true);
+    expect(enc.set(scanned(base), 1)).toBe(true);
     const small = Buffer.alloc(100, 0xee);
     expect(enc.writeBody(small, 0)).toBe(-1);
     expect(small.every((b) => b === 0xee)).toBe(true);
@@ -143,12 +153,15 @@ describe('TradeEventEncoder', () => {
 });
 
 describe('binanceUnits', () => {
+  const units = (text: string): number => binanceUnits(Buffer.from(`"p":"${text}"}`), 5, 5 + text.length);
+
   it('reads 8-decimal text as units of 1e-8, exactly', () => {
-    expect(binanceUnits('67412.01000000')).toBe(6741201000000);
-    expect(binanceUnits('0.00000001')).toBe(1);
-    expect(binanceUnits('90071992.54740991')).toBe(Number.MAX_SAFE_INTEGER);
-    expect(binanceUnits('90071992.54740992')).toBe(-1);
-    expect(binanceUnits('0.00000000')).toBe(-1);
-    expect(binanceUnits('.00000001')).toBe(-1);
+    expect(units('67412.01000000')).toBe(6741201000000);
+    expect(units('0.00000001')).toBe(1);
+    expect(units('90071992.54740991')).toBe(Number.MAX_SAFE_INTEGER);
+    expect(units('90071992.54740992')).toBe(-1);
+    expect(units('0.00000000')).toBe(-1);
+    expect(units('.00000001')).toBe(-1);
+    expect(units('1.0000000a')).toBe(-1);
   });
 });

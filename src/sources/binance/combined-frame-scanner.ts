@@ -5,13 +5,21 @@
  * of one-letter keys with plain strings, canonical non-negative integers and
  * booleans (and nulls for bookTicker's optional sides).
  *
- * `scan` reads such a frame in one pass over the text, without JSON.parse and
+ * `scan` reads such a frame in one pass over its UTF-8 bytes (as the WebSocket
+ * delivered them: no string is made of the frame), without JSON.parse and
  * without building the payload object: it fills a reused, fixed-shape event
  * (`trade`, `aggTrade` or `bookTicker`) that satisfies the channel's zod schema
  * by construction (the same predicates: safe non-negative integer ids and times,
  * [A-Z0-9]{2,30} symbols matching the stream name, decimal text of 1 to 64
  * characters, booleans). A key the schema does not read is skipped as zod
  * would strip it; a repeated key keeps its last value, as JSON.parse does.
+ * A decimal with a non-ASCII byte is left to the general path (its length in
+ * characters is not its length in bytes).
+ *
+ * A @trade's price and quantity become strings only when `trade` is read: the
+ * stream client's direct encoder reads them, and the digits of its integers, from
+ * the frame through `tradeSpans` (TradeSpan offsets), which is cheaper than a
+ * string per field.
  *
  * Anything else (whitespace, escapes, fractions, exponents, negative or long
  * numbers, nested values, a missing or mistyped field, another channel, a
@@ -32,8 +40,20 @@ const COLON = 58; // :
 const CLOSE = 125; // }
 const ZERO = 48;
 
-const ENVELOPE_HEAD = '{"stream":"';
-const ENVELOPE_DATA = '","data":{';
+const ascii = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0));
+const ENVELOPE_HEAD = ascii('{"stream":"');
+const ENVELOPE_DATA = ascii('","data":{');
+const TRADE = ascii('trade');
+const AGG_TRADE = ascii('aggTrade');
+const BOOK_TICKER = ascii('bookTicker');
+const TRADE_EVENT = ascii('"trade"');
+const AGG_TRADE_EVENT = ascii('"aggTrade"');
+const BOOK_TICKER_EVENT = ascii('"bookTicker"');
+const NULL = ascii('null');
+const TRUE = ascii('true');
+const FALSE = ascii('false');
+const EMPTY = new Uint8Array(0);
+const AT = 64; // @
 /** At most 15 digits: always below 2^53, so the double accumulating them is exact. */
 const MAX_INT_DIGITS = 15;
 /** The zod decimalText bound. */
@@ -75,35 +95,91 @@ const BOOK_REQUIRED = R_s | R_id;
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
-export class CombinedFrameScanner {
-  /** The last @trade payload scanned (reused: read it before the next scan). */
-  readonly trade: Mutable<TradeEvent> = { e: 'trade', E: 0, s: '', t: 0, p: '', q: '', T: 0, m: false, M: undefined, b: undefined, a: undefined };
-  /** The last @aggTrade payload scanned (reused). */
+/**
+ * Offsets into the frame of the last scanned @trade, by pairs [start, end): the text of p
+ * and q, and the digits of t, E, T, b and a (canonical, so they are String() of the
+ * number). b and a are (0, 0) when absent.
+ */
+export const TradeSpan = { P: 0, Q: 2, T_ID: 4, E: 6, T: 8, B: 10, A: 12 } as const;
+
+/** What the direct encoder reads of a scanned @trade: the frame, its spans, and the event's other fields. */
+export interface ScannedTrade {
+  readonly frame: Uint8Array;
+  readonly tradeSpans: Int32Array;
+  /** The event; its p and q are decoded on demand, so read only the other fields here. */
+  readonly tradeNumbers: Readonly<TradeEvent>;
+}
+
+/** Whether frame[at, at + word.length) is `word`. */
+function startsWith(frame: Uint8Array, at: number, word: Uint8Array): boolean {
+  if (at + word.length > frame.length) return false;
+  for (let i = 0; i < word.length; i++) if (frame[at + i] !== word[i]) return false;
+  return true;
+}
+
+/** The first @ in the stream name from `from` (a loop: the name is short, and a native indexOf costs more), or -1 at its closing quote. */
+function indexOfAt(frame: Uint8Array, from: number): number {
+  const n = frame.length;
+  for (let i = from; i < n; i++) {
+    const c = frame[i]!;
+    if (c === AT) return i;
+    if (c === QUOTE) return -1;
+  }
+  return -1;
+}
+
+/** The ASCII text frame[start, end) as a string. */
+function asciiText(frame: Uint8Array, start: number, end: number): string {
+  return Buffer.from(frame.buffer, frame.byteOffset + start, end - start).toString('latin1');
+}
+
+export class CombinedFrameScanner implements ScannedTrade {
+  private readonly tradeEvent: Mutable<TradeEvent> = { e: 'trade', E: 0, s: '', t: 0, p: '', q: '', T: 0, m: false, M: undefined, b: undefined, a: undefined };
+  /** The last @aggTrade payload scanned (reused: read it before the next scan). */
   readonly aggTrade: Mutable<AggTradeEvent> = { e: 'aggTrade', E: 0, s: '', a: 0, p: '', q: '', f: 0, l: 0, T: 0, m: false, M: undefined };
   /** The last @bookTicker payload scanned (reused). */
   readonly bookTicker: Mutable<BookTickerEvent> = { e: undefined, u: 0, s: '', b: undefined, B: undefined, a: undefined, A: undefined, E: undefined, T: undefined };
+  readonly tradeSpans = new Int32Array(14);
 
-  private text = '';
+  /** The frame of the last scan (kept until the next one: the trade's spans point into it). */
+  frame: Uint8Array = EMPTY;
   private pos = 0;
-  /** Start and end (exclusive) of the last string body read. */
+  /** Start and end (exclusive) of the last string body or integer read. */
   private start = 0;
   private end = 0;
-  private readonly symbols: string[] = [];
+  /** Whether tradeEvent's p and q are those of the last scanned trade. */
+  private tradeText = true;
+  private readonly symbols: { text: string; bytes: Uint8Array }[] = [];
 
-  /** The channel of `text` when it is a fast-subset frame (its event is then filled), else null. */
-  scan(text: string): ScannedChannel | null {
-    if (!text.startsWith(ENVELOPE_HEAD)) return null;
-    this.text = text;
+  /** The last @trade payload scanned (reused: read it before the next scan). */
+  get trade(): TradeEvent {
+    if (!this.tradeText) {
+      const sp = this.tradeSpans;
+      this.tradeEvent.p = asciiText(this.frame, sp[TradeSpan.P]!, sp[TradeSpan.P + 1]!);
+      this.tradeEvent.q = asciiText(this.frame, sp[TradeSpan.Q]!, sp[TradeSpan.Q + 1]!);
+      this.tradeText = true;
+    }
+    return this.tradeEvent;
+  }
+
+  get tradeNumbers(): Readonly<TradeEvent> {
+    return this.tradeEvent;
+  }
+
+  /** The channel of `frame` (UTF-8) when it is a fast-subset frame (its event is then filled), else null. */
+  scan(frame: Uint8Array): ScannedChannel | null {
+    this.frame = frame;
+    if (!startsWith(frame, 0, ENVELOPE_HEAD)) return null;
     this.pos = ENVELOPE_HEAD.length;
     let channel: ScannedChannel | null = null;
     // stream name: <lower-case symbol>@<channel>, nothing after the channel
     const symStart = this.pos;
-    const at = text.indexOf('@', symStart);
-    if (at > symStart && this.string(symStart) && this.end > at && text.startsWith(ENVELOPE_DATA, this.end)) {
+    const at = indexOfAt(frame, symStart);
+    if (at > symStart && this.string(symStart) && this.end > at && startsWith(frame, this.end, ENVELOPE_DATA)) {
       const nameLength = this.end - at - 1;
-      if (nameLength === 5 && text.startsWith('trade', at + 1)) channel = 'trade';
-      else if (nameLength === 8 && text.startsWith('aggTrade', at + 1)) channel = 'aggTrade';
-      else if (nameLength === 10 && text.startsWith('bookTicker', at + 1)) channel = 'bookTicker';
+      if (nameLength === 5 && startsWith(frame, at + 1, TRADE)) channel = 'trade';
+      else if (nameLength === 8 && startsWith(frame, at + 1, AGG_TRADE)) channel = 'aggTrade';
+      else if (nameLength === 10 && startsWith(frame, at + 1, BOOK_TICKER)) channel = 'bookTicker';
     }
     let ok = false;
     if (channel !== null) {
@@ -112,21 +188,23 @@ export class CombinedFrameScanner {
       else if (channel === 'aggTrade') ok = this.scanAggTrade();
       else ok = this.scanBookTicker();
       // the envelope closes right after data, and nothing follows
-      ok &&= this.pos === text.length - 1 && text.charCodeAt(this.pos) === CLOSE;
+      ok &&= this.pos === frame.length - 1 && frame[this.pos] === CLOSE;
       if (ok) {
-        const s = channel === 'trade' ? this.trade.s : channel === 'aggTrade' ? this.aggTrade.s : this.bookTicker.s;
-        ok = s.length === at - symStart && sameSymbol(text, symStart, s);
+        const s = channel === 'trade' ? this.tradeEvent.s : channel === 'aggTrade' ? this.aggTrade.s : this.bookTicker.s;
+        ok = s.length === at - symStart && sameSymbol(frame, symStart, s);
       }
     }
-    this.text = '';
     return ok ? channel : null;
   }
 
   private scanTrade(): boolean {
-    const ev = this.trade;
+    const ev = this.tradeEvent;
+    const sp = this.tradeSpans;
+    this.tradeText = false;
     ev.M = undefined;
     ev.b = undefined;
     ev.a = undefined;
+    sp[TradeSpan.B] = sp[TradeSpan.B + 1] = sp[TradeSpan.A] = sp[TradeSpan.A + 1] = 0;
     let seen = 0;
     for (;;) {
       const key = this.key();
@@ -134,12 +212,13 @@ export class CombinedFrameScanner {
       let n: number;
       switch (key) {
         case K_e:
-          if (!this.literal('"trade"')) return false;
+          if (!this.literal(TRADE_EVENT)) return false;
           seen |= R_e;
           break;
         case K_E:
           if ((n = this.millis()) < 0) return false;
           ev.E = n;
+          this.span(TradeSpan.E);
           seen |= R_E;
           break;
         case K_s:
@@ -150,21 +229,23 @@ export class CombinedFrameScanner {
         case K_t:
           if ((n = this.uint()) < 0) return false;
           ev.t = n;
+          this.span(TradeSpan.T_ID);
           seen |= R_id;
           break;
         case K_p:
           if (!this.decimal()) return false;
-          ev.p = this.text.slice(this.start, this.end);
+          this.span(TradeSpan.P);
           seen |= R_p;
           break;
         case K_q:
           if (!this.decimal()) return false;
-          ev.q = this.text.slice(this.start, this.end);
+          this.span(TradeSpan.Q);
           seen |= R_q;
           break;
         case K_T:
           if ((n = this.millis()) < 0) return false;
           ev.T = n;
+          this.span(TradeSpan.T);
           seen |= R_T;
           break;
         case K_m:
@@ -179,18 +260,26 @@ export class CombinedFrameScanner {
         case K_b:
           if ((n = this.uint()) < 0) return false;
           ev.b = n;
+          this.span(TradeSpan.B);
           break;
         case K_a:
           if ((n = this.uint()) < 0) return false;
           ev.a = n;
+          this.span(TradeSpan.A);
           break;
         default:
           if (!this.skipValue()) return false;
       }
-      const next = this.text.charCodeAt(this.pos++);
+      const next = this.frame[this.pos++];
       if (next === CLOSE) return seen === TRADE_REQUIRED;
       if (next !== COMMA) return false;
     }
+  }
+
+  /** Records [start, end) of the value just read as span `at`. */
+  private span(at: number): void {
+    this.tradeSpans[at] = this.start;
+    this.tradeSpans[at + 1] = this.end;
   }
 
   private scanAggTrade(): boolean {
@@ -203,7 +292,7 @@ export class CombinedFrameScanner {
       let n: number;
       switch (key) {
         case K_e:
-          if (!this.literal('"aggTrade"')) return false;
+          if (!this.literal(AGG_TRADE_EVENT)) return false;
           seen |= R_e;
           break;
         case K_E:
@@ -223,12 +312,12 @@ export class CombinedFrameScanner {
           break;
         case K_p:
           if (!this.decimal()) return false;
-          ev.p = this.text.slice(this.start, this.end);
+          ev.p = asciiText(this.frame, this.start, this.end);
           seen |= R_p;
           break;
         case K_q:
           if (!this.decimal()) return false;
-          ev.q = this.text.slice(this.start, this.end);
+          ev.q = asciiText(this.frame, this.start, this.end);
           seen |= R_q;
           break;
         case K_f:
@@ -258,7 +347,7 @@ export class CombinedFrameScanner {
         default:
           if (!this.skipValue()) return false;
       }
-      const next = this.text.charCodeAt(this.pos++);
+      const next = this.frame[this.pos++];
       if (next === CLOSE) return seen === AGG_REQUIRED;
       if (next !== COMMA) return false;
     }
@@ -280,7 +369,7 @@ export class CombinedFrameScanner {
       let n: number;
       switch (key) {
         case K_e:
-          if (!this.literal('"bookTicker"')) return false;
+          if (!this.literal(BOOK_TICKER_EVENT)) return false;
           ev.e = 'bookTicker';
           break;
         case K_u:
@@ -320,27 +409,33 @@ export class CombinedFrameScanner {
         default:
           if (!this.skipValue()) return false;
       }
-      const next = this.text.charCodeAt(this.pos++);
+      const next = this.frame[this.pos++];
       if (next === CLOSE) return seen === BOOK_REQUIRED;
       if (next !== COMMA) return false;
     }
   }
 
   /**
-   * Reads `"k":` and returns the char code of a one-letter key, 0 for any other
-   * plain key (its value is then skipped), -1 when the text is outside the subset.
+   * Reads `"k":` and returns the char code of a one-letter (ASCII) key, 0 for any other
+   * plain key (its value is then skipped), -1 when the frame is outside the subset.
    */
   private key(): number {
-    const text = this.text;
+    const frame = this.frame;
     const p = this.pos;
-    if (text.charCodeAt(p) !== QUOTE) return -1;
-    if (text.charCodeAt(p + 2) === QUOTE && text.charCodeAt(p + 3) === COLON) {
-      const k = text.charCodeAt(p + 1);
+    if (frame[p] !== QUOTE) return -1;
+    if (frame[p + 2] === QUOTE && frame[p + 3] === COLON) {
+      const k = frame[p + 1]!;
       if (k === BACKSLASH || k < 0x20) return -1;
+      if (k >= 0x80) return this.otherKey(p); // the first byte of a longer UTF-8 character
       this.pos = p + 4;
       return k;
     }
-    if (!this.string(p + 1) || text.charCodeAt(this.pos) !== COLON) return -1;
+    return this.otherKey(p);
+  }
+
+  /** A key of more than one character at p: 0 once read, -1 when outside the subset. */
+  private otherKey(p: number): number {
+    if (!this.string(p + 1) || this.frame[this.pos] !== COLON) return -1;
     this.pos++;
     return 0;
   }
@@ -349,12 +444,13 @@ export class CombinedFrameScanner {
    * Reads a string body from `from` to its closing quote: start/end delimit it and
    * pos moves past the quote. False on an escape, a control character (JSON
    * forbids them unescaped; JSON.parse would reject the frame) or a missing quote.
+   * (Bytes of multi-byte UTF-8 characters are all 0x80 or more: never one of these.)
    */
   private string(from: number): boolean {
-    const text = this.text;
-    const n = text.length;
+    const frame = this.frame;
+    const n = frame.length;
     for (let i = from; i < n; i++) {
-      const c = text.charCodeAt(i);
+      const c = frame[i]!;
       if (c === QUOTE) {
         this.start = from;
         this.end = i;
@@ -367,28 +463,28 @@ export class CombinedFrameScanner {
   }
 
   /**
-   * The exact text `expected` at pos (then skipped). For a quoted string value the
+   * The exact bytes `expected` at pos (then skipped). For a quoted string value the
    * quotes delimit it, so the string is exactly that text.
    */
-  private literal(expected: string): boolean {
-    if (!this.text.startsWith(expected, this.pos)) return false;
+  private literal(expected: Uint8Array): boolean {
+    if (!startsWith(this.frame, this.pos, expected)) return false;
     this.pos += expected.length;
     return true;
   }
 
   /** A string of [A-Z0-9]{2,30} (the zod symbol regex). */
   private symbol(): boolean {
-    const text = this.text;
-    if (text.charCodeAt(this.pos) !== QUOTE) return false;
+    const frame = this.frame;
+    if (frame[this.pos] !== QUOTE) return false;
     const from = this.pos + 1;
     let i = from;
     for (;;) {
-      const c = text.charCodeAt(i);
+      const c = frame[i]!;
       if ((c >= 65 && c <= 90) || (c >= 48 && c <= 57)) i++;
       else break;
     }
     const length = i - from;
-    if (text.charCodeAt(i) !== QUOTE || length < 2 || length > 30) return false;
+    if (frame[i] !== QUOTE || length < 2 || length > 30) return false;
     this.start = from;
     this.end = i;
     this.pos = i + 1;
@@ -397,52 +493,58 @@ export class CombinedFrameScanner {
 
   /** The symbol just read, as one shared string per symbol (records of a symbol share it). */
   private symbolText(): string {
-    const text = this.text;
-    const length = this.end - this.start;
+    const frame = this.frame;
+    const start = this.start;
+    const length = this.end - start;
     const symbols = this.symbols;
     for (let i = 0; i < symbols.length; i++) {
       const s = symbols[i]!;
-      if (s.length === length && text.startsWith(s, this.start)) return s;
+      if (s.bytes.length === length && startsWith(frame, start, s.bytes)) return s.text;
     }
-    // a flat copy, so the symbol does not keep the frame text alive
-    const s = Buffer.from(text.slice(this.start, this.end), 'latin1').toString('latin1');
-    if (symbols.length < MAX_CACHED_SYMBOLS) symbols.push(s);
-    return s;
+    const text = asciiText(frame, start, this.end);
+    if (symbols.length < MAX_CACHED_SYMBOLS) symbols.push({ text, bytes: frame.slice(start, this.end) });
+    return text;
   }
 
-  /** A string of 1 to 64 characters (the zod decimalText); the mapper parses it exactly. */
+  /** An ASCII string of 1 to 64 characters (the zod decimalText); the mapper parses it exactly. */
   private decimal(): boolean {
-    if (this.text.charCodeAt(this.pos) !== QUOTE || !this.string(this.pos + 1)) return false;
+    if (this.frame[this.pos] !== QUOTE || !this.string(this.pos + 1)) return false;
     const length = this.end - this.start;
-    return length >= 1 && length <= MAX_DECIMAL_TEXT;
+    if (length < 1 || length > MAX_DECIMAL_TEXT) return false;
+    const frame = this.frame;
+    let high = 0;
+    for (let i = this.start; i < this.end; i++) high |= frame[i]!;
+    return high < 0x80;
   }
 
   /** bookTicker sides: decimal text or null; undefined when neither. */
   private optionalDecimal(): string | null | undefined {
-    if (this.text.startsWith('null', this.pos)) {
+    if (startsWith(this.frame, this.pos, NULL)) {
       this.pos += 4;
       return null;
     }
-    return this.decimal() ? this.text.slice(this.start, this.end) : undefined;
+    return this.decimal() ? asciiText(this.frame, this.start, this.end) : undefined;
   }
 
-  /** A canonical non-negative integer of at most 15 digits; -1 otherwise. */
+  /** A canonical non-negative integer of at most 15 digits (start/end delimit them); -1 otherwise. */
   private uint(): number {
-    const text = this.text;
+    const frame = this.frame;
     const from = this.pos;
     let v = 0;
     let i = from;
     for (;;) {
-      const d = text.charCodeAt(i) - ZERO;
+      const d = frame[i]! - ZERO;
       if (d >= 0 && d <= 9) {
         v = v * 10 + d;
         i++;
       } else break;
     }
     const digits = i - from;
-    if (digits === 0 || digits > MAX_INT_DIGITS || (digits > 1 && text.charCodeAt(from) === ZERO)) return -1;
-    const next = text.charCodeAt(i);
+    if (digits === 0 || digits > MAX_INT_DIGITS || (digits > 1 && frame[from] === ZERO)) return -1;
+    const next = frame[i];
     if (next !== COMMA && next !== CLOSE) return -1; // a fraction, an exponent, or garbage
+    this.start = from;
+    this.end = i;
     this.pos = i;
     return v;
   }
@@ -455,11 +557,11 @@ export class CombinedFrameScanner {
 
   /** 1 for true, 0 for false, -1 otherwise. */
   private bool(): number {
-    if (this.text.startsWith('true', this.pos)) {
+    if (startsWith(this.frame, this.pos, TRUE)) {
       this.pos += 4;
       return 1;
     }
-    if (this.text.startsWith('false', this.pos)) {
+    if (startsWith(this.frame, this.pos, FALSE)) {
       this.pos += 5;
       return 0;
     }
@@ -468,10 +570,10 @@ export class CombinedFrameScanner {
 
   /** The value of a key the schema does not read: a plain string, integer, boolean or null. */
   private skipValue(): boolean {
-    const c = this.text.charCodeAt(this.pos);
+    const c = this.frame[this.pos]!;
     if (c === QUOTE) return this.string(this.pos + 1);
     if (c >= ZERO && c <= ZERO + 9) return this.uint() >= 0;
-    if (this.text.startsWith('null', this.pos)) {
+    if (startsWith(this.frame, this.pos, NULL)) {
       this.pos += 4;
       return true;
     }
@@ -479,12 +581,12 @@ export class CombinedFrameScanner {
   }
 }
 
-/** Whether text[from..] holds `symbol` in lower case ([A-Z0-9] only). */
-function sameSymbol(text: string, from: number, symbol: string): boolean {
+/** Whether frame[from..] holds `symbol` in lower case ([A-Z0-9] only). */
+function sameSymbol(frame: Uint8Array, from: number, symbol: string): boolean {
   for (let i = 0; i < symbol.length; i++) {
     const c = symbol.charCodeAt(i);
     const lower = c >= 65 && c <= 90 ? c + 32 : c;
-    if (text.charCodeAt(from + i) !== lower) return false;
+    if (frame[from + i] !== lower) return false;
   }
   return true;
 }

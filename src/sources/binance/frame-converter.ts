@@ -15,8 +15,8 @@ import type { BinanceChannel, BinanceMapper, MapContext } from './mapper.js';
 import { aggTradeEventToV2, aggTradeMapper } from './mappers/agg-trade-mapper.js';
 import { bookTickerEventToV2, bookTickerMapper } from './mappers/book-ticker-mapper.js';
 import { tradeEventToV2, tradeMapper } from './mappers/trade-mapper.js';
-import { CombinedFrameScanner, type ScannedChannel } from './combined-frame-scanner.js';
-import { combinedFrameSchema, describeIssue, type TradeEvent } from './schemas.js';
+import { CombinedFrameScanner, type ScannedChannel, type ScannedTrade } from './combined-frame-scanner.js';
+import { combinedFrameSchema, describeIssue } from './schemas.js';
 
 export const DEFAULT_MAPPERS: readonly BinanceMapper[] = [tradeMapper, aggTradeMapper, bookTickerMapper];
 
@@ -68,32 +68,40 @@ export class BinanceFrameConverter {
    * (JSON.parse, zod, typed errors), so every error outcome comes from there.
    */
   convertText(text: string, ingestionMicros?: Micros): FrameOutcome {
-    return this.convertAfterScan(text, this.scan(text), ingestionMicros);
+    return this.convertAfterScan(text, this.scan(Buffer.from(text, 'utf8')), ingestionMicros);
+  }
+
+  /** convertText for a text frame's UTF-8 bytes, as the WebSocket delivered them. */
+  convertFrame(frame: Uint8Array, ingestionMicros?: Micros): FrameOutcome {
+    return this.convertAfterScan(frame, this.scan(frame), ingestionMicros);
   }
 
   /**
-   * convertText in two steps, for a caller that looks at a scanned @trade event itself
-   * first (the stream client's direct encoding): `scan` reads the frame and tells which
-   * fast-path channel it is (null: the general path's), `scannedTrade` is the event of a
-   * 'trade' (valid until the next scan), and `convertAfterScan` finishes the conversion.
+   * convertFrame in two steps, for a caller that looks at a scanned @trade itself first
+   * (the stream client's direct encoding): `scan` reads the frame's bytes and tells which
+   * fast-path channel it is (null: the general path's), `scannedTrade` is then the
+   * @trade's view (valid until the next scan), and `convertAfterScan` finishes the conversion.
    */
-  scan(text: string): ScannedChannel | null {
-    const channel = this.scanner.scan(text);
+  scan(frame: Uint8Array): ScannedChannel | null {
+    const channel = this.scanner.scan(frame);
     return channel !== null && this.fastChannels[channel] ? channel : null;
   }
 
-  /** The @trade event of the last scan that returned 'trade' (reused: read it before the next scan). */
-  get scannedTrade(): TradeEvent {
-    return this.scanner.trade;
+  /** The @trade of the last scan that returned 'trade': its frame, spans and numbers (valid until the next scan). */
+  get scannedTrade(): ScannedTrade {
+    return this.scanner;
   }
 
-  /** The outcome of a frame, given what scan(text) returned for it (and nothing scanned since). */
-  convertAfterScan(text: string, channel: ScannedChannel | null, ingestionMicros?: Micros): FrameOutcome {
+  /**
+   * The outcome of a frame (its text, or its UTF-8 bytes: the general path decodes them only
+   * when it runs), given what scan() returned for it, with nothing scanned since.
+   */
+  convertAfterScan(frame: Uint8Array | string, channel: ScannedChannel | null, ingestionMicros?: Micros): FrameOutcome {
     if (channel !== null) {
       const fast = this.convertScanned(channel, ingestionMicros);
       if (fast !== null) return fast;
     }
-    return this.convertGeneral(text, ingestionMicros);
+    return this.convertGeneral(typeof frame === 'string' ? frame : frameText(frame), ingestionMicros);
   }
 
   private convertScanned(channel: ScannedChannel, ingestionMicros: Micros | undefined): FrameOutcome | null {
@@ -195,6 +203,11 @@ export class BinanceFrameConverter {
 
 function fail(type: BinanceMessageError['errorType'], message: string, context: Record<string, string | undefined>): FrameOutcome {
   return { type: 'error', error: new BinanceMessageError(type, message, context) };
+}
+
+/** A text frame's UTF-8 bytes as a string. */
+export function frameText(frame: Uint8Array): string {
+  return Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength).toString('utf8');
 }
 
 function preview(text: string): string {

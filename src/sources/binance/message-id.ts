@@ -5,44 +5,53 @@
  * V8 keeps as a tree of cons strings until something flattens it. A buffered
  * record then holds about 480 bytes of message_id instead of 56. That was more
  * than half of a v2 trade's heap footprint, and it all had to be copied by
- * every scavenge. Here the hex text of 1024 UUIDs is written into one buffer
- * (from crypto.randomFillSync, as node does) and each id is one latin1 decode
- * of 36 bytes: a flat, sequential string. Same randomness source, same format
- * and same version/variant bits as randomUUID().
+ * every scavenge. Here the hex digits of 1024 UUIDs are made in one native
+ * call (from crypto.randomFillSync, as node does); each id is written with its
+ * dashes straight into an encoder's output, or into 36 bytes decoded as latin1:
+ * a flat, sequential string. Same randomness source, same format and same
+ * version/variant bits as randomUUID().
  */
 import { randomFillSync } from 'node:crypto';
 
 const BATCH = 1024;
-const HEX = Buffer.from('0123456789abcdef', 'latin1');
 const DASH = 45;
+/** hex digits per dash-separated group */
+const GROUPS = [8, 4, 4, 4, 12] as const;
 
 const random = Buffer.alloc(16 * BATCH);
-const text = Buffer.alloc(36 * BATCH);
+/** The hex text (32 characters per id, no dashes) of the current batch. */
+const hex = Buffer.alloc(32 * BATCH);
+/** Room for one id as text, for newMessageId. */
+const scratch = Buffer.alloc(36);
 let next = BATCH;
 
 function refill(): void {
   randomFillSync(random);
-  let o = 0;
-  for (let i = 0; i < BATCH; i++) {
-    const r = i * 16;
+  for (let r = 0; r < random.length; r += 16) {
     random[r + 6] = (random[r + 6]! & 0x0f) | 0x40; // version 4
     random[r + 8] = (random[r + 8]! & 0x3f) | 0x80; // variant 10xx
-    for (let j = 0; j < 16; j++) {
-      if (j === 4 || j === 6 || j === 8 || j === 10) text[o++] = DASH;
-      const b = random[r + j]!;
-      text[o++] = HEX[b >> 4]!;
-      text[o++] = HEX[b & 15]!;
-    }
   }
+  hex.write(random.toString('hex'), 0, 'latin1'); // native: a JS loop per byte costs more here
   next = 0;
+}
+
+/** Writes the next id of the batch as 36 ASCII bytes (8-4-4-4-12 hex digits) at buf[pos]. */
+function writeNext(buf: Uint8Array, pos: number): void {
+  if (next === BATCH) refill();
+  let h = next * 32;
+  next++;
+  // loops: a subarray view per id would be an allocation per record
+  let o = pos;
+  for (const group of GROUPS) {
+    if (o !== pos) buf[o++] = DASH;
+    for (let i = 0; i < group; i++) buf[o++] = hex[h++]!;
+  }
 }
 
 /** A random UUID (RFC 9562 version 4), lower-case, e.g. "3b241101-e2bb-4255-8caf-4136c566a962". */
 export function newMessageId(): string {
-  if (next === BATCH) refill();
-  const start = next * 36;
-  next++;
-  return text.toString('latin1', start, start + 36);
+  writeNext(scratch, 0);
+  return scratch.toString('latin1');
 }
 
 /**
@@ -50,9 +59,5 @@ export function newMessageId(): string {
  * (the caller makes room): for an encoder that never needs the id as a string.
  */
 export function writeMessageId(buf: Uint8Array, pos: number): void {
-  if (next === BATCH) refill();
-  const start = next * 36;
-  next++;
-  // a loop: a subarray view per id would be an allocation per record
-  for (let i = 0; i < 36; i++) buf[pos + i] = text[start + i]!;
+  writeNext(buf, pos);
 }

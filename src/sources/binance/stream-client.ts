@@ -34,14 +34,13 @@ import { sleep, systemClock, type Clock, type ClockTimer } from '../../resilienc
 import { settleWithin } from '../../resilience/deadline.js';
 import { StaleWatchdog } from '../../resilience/stale-watchdog.js';
 import { BinanceMessageError } from './errors.js';
-import { BinanceFrameConverter } from './frame-converter.js';
-import { fastScaled } from './decimal-field.js';
+import { BinanceFrameConverter, frameText } from './frame-converter.js';
+import type { ScannedTrade } from './combined-frame-scanner.js';
 import { newMessageId } from './message-id.js';
 import type { BinanceChannel } from './mapper.js';
 import { PublishQueue, type OutgoingBatch } from './publish-queue.js';
 import type { RecordSink } from './record-sink.js';
 import { BinanceRestClient } from './rest-client.js';
-import type { TradeEvent } from './schemas.js';
 import { combinedStreamUrl } from './stream-url.js';
 import { TradeEventEncoder } from './trade-event-encoder.js';
 import { StreamConnection, type ConnectionEnd } from './stream-connection.js';
@@ -154,8 +153,8 @@ interface SequenceState {
   held: TradeV2[];
 }
 
-/** A trade price: scaled, or (from the direct path) Binance's 8-decimal text, converted when shown. */
-type TradePrice = Scaled | string;
+/** A trade price: scaled, or (from the direct path) a safe integer of the same units, converted when shown. */
+type TradePrice = Scaled | number;
 
 interface SymbolCounters {
   messages: number;
@@ -325,7 +324,7 @@ export class BinanceStreamClient {
       url,
       {
         onOpen: (c) => this.onOpen(c),
-        onMessage: (c, text) => this.onMessage(c, text),
+        onMessage: (c, frame) => this.onMessage(c, frame),
         onPing: () => this.metrics.pings.inc(),
         onEnd: (c, end) => this.onEnd(c, end),
       },
@@ -432,20 +431,23 @@ export class BinanceStreamClient {
 
   // ---- frames ------------------------------------------------------------
 
-  private onMessage(conn: StreamConnection, text: string): void {
+  private onMessage(conn: StreamConnection, frame: Buffer): void {
     const meta = this.conns.get(conn);
     if (meta === undefined || !this.running) return;
     if (!meta.seenFirst) {
       meta.seenFirst = true;
       this.onFirstMessage(conn, meta);
     }
-    // one wall-clock read serves the watchdog (when it runs on the same clock) and the metric
-    const wallMs = this.clock.now();
+    // one clock read (on the system clock) serves the receive time, the watchdog (when it runs
+    // on the same clock) and the metric
+    const micros = this.nowNumber();
+    const wallMs = this.clock === systemClock ? micros / 1000 : this.clock.now();
     if (this.watchdogOnClock) meta.watchdog.touchAt(wallMs);
     else meta.watchdog.touch();
-    const channel = this.converter.scan(text);
-    if (channel === 'trade' && this.directTrade(this.converter.scannedTrade, wallMs)) return;
-    const out = this.converter.convertAfterScan(text, channel, this.now());
+    const channel = this.converter.scan(frame);
+    if (channel === 'trade' && this.directTrade(this.converter.scannedTrade, wallMs, micros)) return;
+    const text = frameText(frame);
+    const out = this.converter.convertAfterScan(text, channel, BigInt(micros));
     if (out.type === 'record') {
       const symbol = out.tagged.record.symbol;
       const s = this.statsOf(symbol);
@@ -477,17 +479,18 @@ export class BinanceStreamClient {
    * running, an event the encoder refuses, a sink that cannot take it now. The record path
    * then handles the frame as it always does.
    */
-  private directTrade(ev: TradeEvent, wallMs: number): boolean {
+  private directTrade(trade: ScannedTrade, wallMs: number, receivedMicros: number): boolean {
+    const ev = trade.tradeNumbers;
     const s = this.statsOf(ev.s);
     if (s === undefined) return false;
     const st = this.sequence('trade', ev.s);
     if (st.backfilling || (st.last !== null && ev.t !== st.last + 1)) return false;
-    if (!this.encoder.set(ev, this.nowNumber()) || !this.queue.pushTrade(ev.s, this.encoder)) return false;
+    if (!this.encoder.set(trade, receivedMicros) || !this.queue.pushTrade(ev.s, this.encoder)) return false;
     st.last = ev.t;
     this.stats.messages++;
     this.metrics.received(ev.s, wallMs / 1000);
     s.messages++;
-    this.countTrade(s, ev.p);
+    this.countTrade(s, this.encoder.priceUnits);
     this.afterPush();
     this.checkMaxMessages();
     return true;
@@ -903,9 +906,9 @@ function unpublishedCounter(metrics: BinanceMetrics): Counter<'kind'> {
   return counter;
 }
 
-/** A trade price as scaled units (the direct path's text is Binance's 8-decimal shape, which fastScaled reads). */
+/** A trade price as scaled units. */
 function scaledPrice(price: TradePrice): Scaled {
-  return typeof price === 'string' ? fastScaled(price)! : price;
+  return typeof price === 'number' ? BigInt(price) : price;
 }
 
 /** A scaled price as a JS number, for display gauges only (records keep the exact value). */

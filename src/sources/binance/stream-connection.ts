@@ -17,12 +17,22 @@ export interface ConnectionEnd {
 
 export interface ConnectionHandlers {
   onOpen(conn: StreamConnection): void;
-  onMessage(conn: StreamConnection, text: string): void;
+  /** A text frame's UTF-8 bytes (validated by ws), valid for the call; binary frames come as empty frames. */
+  onMessage(conn: StreamConnection, frame: Buffer): void;
   onPing(conn: StreamConnection, payload: Buffer): void;
   onEnd(conn: StreamConnection, end: ConnectionEnd): void;
 }
 
 let nextId = 1;
+
+const EMPTY_FRAME = Buffer.alloc(0);
+
+/** A message's bytes as one Buffer (ws gives one unless the message came in fragments). */
+function frameBytes(data: WebSocket.RawData): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  if (Array.isArray(data)) return Buffer.concat(data);
+  return Buffer.from(data);
+}
 
 export class StreamConnection {
   readonly id = nextId++;
@@ -41,7 +51,7 @@ export class StreamConnection {
     this.ws.on('message', (data: WebSocket.RawData, isBinary: boolean) => {
       if (this.closeReason !== null) return; // closing on purpose: ignore late frames
       this.delivered = true;
-      handlers.onMessage(this, isBinary ? '' : typeof data === 'string' ? data : data.toString());
+      handlers.onMessage(this, isBinary ? EMPTY_FRAME : frameBytes(data));
     });
     this.ws.on('ping', (payload: Buffer) => handlers.onPing(this, payload));
     this.ws.on('error', (err: Error) => {

@@ -1,11 +1,13 @@
 /**
- * A Binance @trade event straight to its trade_v2 Avro body: the bytes that encoding
+ * A scanned Binance @trade frame straight to its trade_v2 Avro body: the bytes that encoding
  * tradeEventToV2(event) with the v2 schema gives (with a fresh message_id), written with no
- * TradeV2 object, bigint or string in between. This is the stream client's hot path into a
- * sealing sink; everything else (and every event this encoder does not accept) goes through
- * tradeEventToV2 and the generic writer.
+ * TradeV2 object, bigint or string in between: price and quantity are read from the frame's
+ * bytes, and the digits of the ids and times (canonical, so String() of the numbers) are
+ * copied from it. This is the stream client's hot path into a sealing sink; everything else
+ * (and every event this encoder does not accept) goes through tradeEventToV2 and the generic
+ * writer.
  *
- * `accepts(event)` is true only for events whose encoding is exactly the generic one:
+ * `set(trade)` is true only for trades whose encoding is exactly the generic one:
  *  - price and quantity in Binance's own shape (8 decimals), positive, below 2^53 units;
  *  - a symbol whose quote asset is known (tradeEventToV2 would throw otherwise);
  *  - and the trade_v2 schema having the field layout written here (checked once, against
@@ -18,6 +20,7 @@ import { schemaText } from '../../schema/v2-schemas.js';
 import { BINANCE_EXCHANGE } from './mapper.js';
 import { writeMessageId } from './message-id.js';
 import { splitSymbol } from './quote-assets.js';
+import { TradeSpan, type ScannedTrade } from './combined-frame-scanner.js';
 import type { TradeEvent } from './schemas.js';
 
 /** trade_v2's fields in the order written below. */
@@ -86,15 +89,15 @@ const MAX_AVSC_LONG = 9007199254740990;
 /** Most bytes a body takes beyond its symbol's strings (ids, times, decimals, the map's fixed text). */
 const MAX_FIXED_BYTES = 512;
 
-/** The scaled value (units of 1e-8) of Binance's 8-decimal text, when positive and below 2^53; else -1. */
-export function binanceUnits(text: string): number {
-  const n = text.length;
-  const dot = n - 9;
-  if (n < 10 || n > 17 || text.charCodeAt(dot) !== 46 /* . */) return -1;
+/** The scaled value (units of 1e-8) of Binance's 8-decimal text bytes[start, end), when positive and below 2^53; else -1. */
+export function binanceUnits(bytes: Uint8Array, start: number, end: number): number {
+  const n = end - start;
+  const dot = end - 9;
+  if (n < 10 || n > 17 || bytes[dot] !== 46 /* . */) return -1;
   let v = 0;
-  for (let i = 0; i < n; i++) {
+  for (let i = start; i < end; i++) {
     if (i === dot) continue;
-    const d = text.charCodeAt(i) - 48;
+    const d = bytes[i]! - 48;
     if (d < 0 || d > 9) return -1;
     v = v * 10 + d;
   }
@@ -120,38 +123,18 @@ function writeLong(buf: Buffer, pos: number, n: number): number {
   return pos;
 }
 
-/** 10^i, for i < 17. */
-const POW10 = Array.from({ length: 17 }, (_, i) => 10 ** i);
-
-/** Decimal digits of a safe integer >= 0. */
-function digitCount(n: number): number {
-  let d = 1;
-  while (d < 16 && n >= POW10[d]!) d++;
-  return d;
+/** Copies frame[start, end) (a short run: a loop beats a native call) to buf at pos; returns the end. */
+function copySpan(buf: Buffer, pos: number, frame: Uint8Array, start: number, end: number): number {
+  for (let i = start; i < end; i++) buf[pos++] = frame[i]!;
+  return pos;
 }
 
-/** The digits of a safe integer >= 0 ending at buf[end - 1]. */
-function writeDigits(buf: Buffer, end: number, n: number, count: number): void {
-  let i = end - 1;
-  for (; n > 0x7fffffff; i--) {
-    const q = Math.floor(n / 10);
-    buf[i] = 48 + (n - q * 10);
-    n = q;
-  }
-  // below 2^31: integer division
-  for (; i >= end - count; i--) {
-    const q = (n / 10) | 0;
-    buf[i] = 48 + (n - q * 10);
-    n = q;
-  }
-}
-
-/** An Avro string of a safe integer's digits (String(n)) at buf[pos]; returns the end. */
-function writeNumberString(buf: Buffer, pos: number, n: number): number {
-  const count = digitCount(n);
-  buf[pos++] = count << 1; // at most 16 digits: one length byte
-  writeDigits(buf, pos + count, n, count);
-  return pos + count;
+/** An Avro string of the (at most 15) digits at span `at` of a scanned trade; returns the end. */
+function writeDigitString(buf: Buffer, pos: number, frame: Uint8Array, spans: Int32Array, at: number): number {
+  const start = spans[at]!;
+  const end = spans[at + 1]!;
+  buf[pos++] = (end - start) << 1; // one length byte
+  return copySpan(buf, pos, frame, start, end);
 }
 
 /** decimal(18,8) bytes of positive units < 2^53: minimal two's complement, big-endian, after its length. */
@@ -181,8 +164,8 @@ export class TradeEventEncoder implements AvroBodyWriter {
   private readonly symbols = new Map<string, SymbolBytes | null>();
   private lastSymbol = '';
   private lastBytes: SymbolBytes | null = null;
-  /** the event set() was given, and what accepts() worked out for it */
-  private ev: TradeEvent | null = null;
+  /** the trade set() accepted, and what it worked out for it */
+  private scanned: ScannedTrade | null = null;
   private price = 0;
   private quantity = 0;
   private ingestion = 0;
@@ -193,40 +176,49 @@ export class TradeEventEncoder implements AvroBodyWriter {
   }
 
   /**
-   * Takes `ev` (a scanner's reused event: used until the next call) and the receive time (UTC micros),
-   * and tells whether writeBody can write it; when false, the event takes the record path.
+   * Takes a scanned @trade (the scanner's: used until its next scan) and the receive time
+   * (UTC micros), and tells whether writeBody can write it; when false, the trade takes the
+   * record path.
    */
-  set(ev: TradeEvent, ingestionMicros: number): boolean {
-    this.ev = null;
-    if (this.layout === null || this.bytesOf(ev.s) === null) return false;
-    const price = binanceUnits(ev.p);
-    const quantity = binanceUnits(ev.q);
+  set(trade: ScannedTrade, ingestionMicros: number): boolean {
+    this.scanned = null;
+    if (this.layout === null || this.bytesOf(trade.tradeNumbers.s) === null) return false;
+    const frame = trade.frame;
+    const sp = trade.tradeSpans;
+    const price = binanceUnits(frame, sp[TradeSpan.P]!, sp[TradeSpan.P + 1]!);
+    const quantity = binanceUnits(frame, sp[TradeSpan.Q]!, sp[TradeSpan.Q + 1]!);
     if (price < 0 || quantity < 0) return false;
     const ingestion = ingestionMicros;
     if (!(ingestion >= 0 && ingestion <= MAX_AVSC_LONG && Number.isInteger(ingestion))) return false;
-    this.ev = ev;
+    this.scanned = trade;
     this.price = price;
     this.quantity = quantity;
     this.ingestion = ingestion;
     return true;
   }
 
+  /** The accepted trade's price, in units of 1e-8. */
+  get priceUnits(): number {
+    return this.price;
+  }
+
   writeBody(buf: Buffer, pos: number): number {
-    const ev = this.ev;
+    const scanned = this.scanned;
     const layout = this.layout;
     const sym = this.lastBytes;
-    if (ev === null || layout === null || sym === null) throw new Error('TradeEventEncoder: writeBody without an accepted event');
+    if (scanned === null || layout === null || sym === null) throw new Error('TradeEventEncoder: writeBody without an accepted event');
     if (pos + MAX_FIXED_BYTES + sym.head.length + sym.vendorTaker.length + sym.quote.length > buf.length) return -1;
+    const ev: Readonly<TradeEvent> = scanned.tradeNumbers;
+    const frame = scanned.frame;
+    const sp = scanned.tradeSpans;
     // message_id: a uuid string of 36 characters
     buf[pos++] = 72;
     writeMessageId(buf, pos);
     pos += 36;
     // trade_id: BINANCE-{t}
-    const tDigits = digitCount(ev.t);
-    buf[pos++] = (TRADE_ID_PREFIX.length + tDigits) << 1;
+    buf[pos++] = (TRADE_ID_PREFIX.length + sp[TradeSpan.T_ID + 1]! - sp[TradeSpan.T_ID]!) << 1;
     pos = copy(buf, pos, TRADE_ID_PREFIX);
-    writeDigits(buf, pos + tDigits, ev.t, tDigits);
-    pos += tDigits;
+    pos = copySpan(buf, pos, frame, sp[TradeSpan.T_ID]!, sp[TradeSpan.T_ID + 1]!);
     pos = copy(buf, pos, sym.head);
     pos = writeLong(buf, pos, ev.T * 1000); // T <= MAX_TIMESTAMP_MILLIS: exact
     pos = writeDecimal(buf, pos, this.price);
@@ -243,17 +235,17 @@ export class TradeEventEncoder implements AvroBodyWriter {
     const entries = 6 + (ev.M !== undefined ? 1 : 0) + (ev.b !== undefined ? 1 : 0) + (ev.a !== undefined ? 1 : 0);
     buf[pos++] = entries << 1;
     pos = copy(buf, pos, ev.m ? sym.vendorMaker : sym.vendorTaker);
-    pos = writeNumberString(buf, pos, ev.E);
+    pos = writeDigitString(buf, pos, frame, sp, TradeSpan.E);
     pos = copy(buf, pos, TRADE_TIME);
-    pos = writeNumberString(buf, pos, ev.T);
+    pos = writeDigitString(buf, pos, frame, sp, TradeSpan.T);
     if (ev.M !== undefined) pos = copy(buf, pos, ev.M ? IS_BEST_MATCH_TRUE : IS_BEST_MATCH_FALSE);
     if (ev.b !== undefined) {
       pos = copy(buf, pos, BUYER_ORDER_ID);
-      pos = writeNumberString(buf, pos, ev.b);
+      pos = writeDigitString(buf, pos, frame, sp, TradeSpan.B);
     }
     if (ev.a !== undefined) {
       pos = copy(buf, pos, SELLER_ORDER_ID);
-      pos = writeNumberString(buf, pos, ev.a);
+      pos = writeDigitString(buf, pos, frame, sp, TradeSpan.A);
     }
     buf[pos++] = 0; // end of the map's blocks
     return pos;
