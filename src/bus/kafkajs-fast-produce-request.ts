@@ -24,7 +24,7 @@
  */
 import { createRequire } from 'node:module';
 // Record and RecordBatch must be patched before the Produce v3 module binds them.
-import './kafkajs-fast-record-batch.js';
+import { isFastRecordBatch, plainRecordBatch, type PlainMessage, type RecordBatchArgs } from './kafkajs-fast-record-batch.js';
 
 const require = createRequire(import.meta.url);
 
@@ -87,6 +87,18 @@ function recordArgs(message: ProduceMessage, offsetDelta: number, timestampDelta
   return { ...message, offsetDelta, timestampDelta };
 }
 
+/**
+ * Whether every message is a plain object whose only fields kafkajs reads are a Buffer key and
+ * value (no headers, no timestamp): what Record would encode as plainRecordBatch does.
+ */
+function allPlain(messages: readonly ProduceMessage[]): messages is PlainMessage[] {
+  for (let i = 0; i < messages.length; i++) {
+    const m = messages[i]!;
+    if (Object.getPrototypeOf(m) !== Object.prototype || m.headers !== undefined || m.timestamp != null || !Buffer.isBuffer(m.key) || !Buffer.isBuffer(m.value)) return false;
+  }
+  return true;
+}
+
 async function encodePartition(
   Record: RecordFn,
   RecordBatch: RecordBatchFn,
@@ -98,6 +110,11 @@ async function encodePartition(
 ): Promise<KafkaEncoder> {
   const dateNow = Date.now();
   const messages = p.messages;
+  if (isFastRecordBatch(RecordBatch) && allPlain(messages)) {
+    // no timestamps: kafkajs stamps them all Date.now(), deltas 0
+    const args: RecordBatchArgs = { compression, firstTimestamp: dateNow, maxTimestamp: dateNow, producerId, producerEpoch, firstSequence: p.firstSequence, transactional: !!transactionalId, lastOffsetDelta: messages.length - 1 };
+    return plainRecordBatch(args, messages);
+  }
   const stamps = messages
     .map((m) => m.timestamp)
     .filter((t) => t != null)

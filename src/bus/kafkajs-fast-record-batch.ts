@@ -311,65 +311,140 @@ function isEncoderLike(r: unknown): r is Sized {
   return r instanceof MeasuredRecord || r instanceof RawRecord;
 }
 
+/** A batch's records, however they are held: how many, their encoded size, and how to write them. */
+interface RecordsSection {
+  count: number;
+  size: number;
+  write(buf: Buffer, offset: number): number;
+}
+
+/** The RecordBatch of `records` with kafkajs's header fields (args.records is not read). */
+async function encodeBatch(args: RecordBatchArgs, records: RecordsSection): Promise<KafkaEncoder> {
+  const {
+    compression = Compression.Types.None,
+    firstOffset = Long.fromInt(0),
+    firstTimestamp = Date.now(),
+    maxTimestamp = Date.now(),
+    partitionLeaderEpoch = 0,
+    lastOffsetDelta = 0,
+    transactional = false,
+    producerId = Long.fromValue(-1),
+    producerEpoch = 0,
+    firstSequence = 0,
+  } = args;
+  const attributes = (compression & Compression.COMPRESSION_CODEC_MASK) | (transactional ? TRANSACTIONAL_MASK : 0);
+
+  const recordsSize = records.size;
+  let compressed: Buffer | null = null;
+  if (compression !== Compression.Types.None) {
+    const codec = Compression.lookupCodec(compression);
+    const plain = Buffer.allocUnsafe(recordsSize);
+    records.write(plain, 0);
+    const enc = new Encoder(0);
+    enc.buf = plain;
+    enc.offset = plain.length;
+    compressed = await codec!.compress(enc);
+    if (!Buffer.isBuffer(compressed)) throw new Error('value should be an instance of Buffer');
+  }
+  const payloadSize = compressed === null ? recordsSize : compressed.length;
+  const total = BATCH_PREFIX + BODY_HEADER + payloadSize;
+  const buf = Buffer.allocUnsafe(total);
+
+  writeInt64(buf, 0, firstOffset);
+  buf.writeInt32BE(total - 12, 8);
+  buf.writeInt32BE(partitionLeaderEpoch, 12);
+  buf.writeInt8(MAGIC_BYTE, 16);
+  const body = BATCH_PREFIX;
+  buf.writeInt16BE(attributes, body);
+  buf.writeInt32BE(lastOffsetDelta, body + 2);
+  writeInt64(buf, body + 6, firstTimestamp);
+  writeInt64(buf, body + 14, maxTimestamp);
+  writeInt64(buf, body + 22, producerId);
+  buf.writeInt16BE(producerEpoch, body + 30);
+  buf.writeInt32BE(firstSequence, body + 32);
+  buf.writeInt32BE(records.count, body + 36);
+  let end: number;
+  if (compressed === null) end = records.write(buf, body + BODY_HEADER);
+  else end = body + BODY_HEADER + compressed.copy(buf, body + BODY_HEADER);
+  if (end !== total) throw new Error(`fast RecordBatch size mismatch: wrote ${end} of ${total} bytes`);
+  buf.writeUInt32BE(crc32c(buf, body, total), 17);
+
+  const out = new Encoder(0);
+  out.buf = buf;
+  out.offset = total;
+  return out;
+}
+
+/** The fast RecordBatch functions made here: a caller holding one may use plainRecordBatch instead. */
+const fastRecordBatches = new WeakSet<RecordBatchFn>();
+
 export function createFastRecordBatch(originalRecordBatch: RecordBatchFn): RecordBatchFn {
-  return async function fastRecordBatch(args: RecordBatchArgs): Promise<KafkaEncoder> {
+  const fastRecordBatch = async (args: RecordBatchArgs): Promise<KafkaEncoder> => {
     const records = args.records ?? [];
     if (!records.every(isEncoderLike)) return originalRecordBatch(args);
-    const {
-      compression = Compression.Types.None,
-      firstOffset = Long.fromInt(0),
-      firstTimestamp = Date.now(),
-      maxTimestamp = Date.now(),
-      partitionLeaderEpoch = 0,
-      lastOffsetDelta = 0,
-      transactional = false,
-      producerId = Long.fromValue(-1),
-      producerEpoch = 0,
-      firstSequence = 0,
-    } = args;
-    const attributes = (compression & Compression.COMPRESSION_CODEC_MASK) | (transactional ? TRANSACTIONAL_MASK : 0);
-
-    let recordsSize = 0;
-    for (const r of records) recordsSize += r.size();
-    let compressed: Buffer | null = null;
-    if (compression !== Compression.Types.None) {
-      const codec = Compression.lookupCodec(compression);
-      const plain = Buffer.allocUnsafe(recordsSize);
-      writeRecords(records, plain, 0);
-      const enc = new Encoder(0);
-      enc.buf = plain;
-      enc.offset = plain.length;
-      compressed = await codec!.compress(enc);
-      if (!Buffer.isBuffer(compressed)) throw new Error('value should be an instance of Buffer');
-    }
-    const payloadSize = compressed === null ? recordsSize : compressed.length;
-    const total = BATCH_PREFIX + BODY_HEADER + payloadSize;
-    const buf = Buffer.allocUnsafe(total);
-
-    writeInt64(buf, 0, firstOffset);
-    buf.writeInt32BE(total - 12, 8);
-    buf.writeInt32BE(partitionLeaderEpoch, 12);
-    buf.writeInt8(MAGIC_BYTE, 16);
-    const body = BATCH_PREFIX;
-    buf.writeInt16BE(attributes, body);
-    buf.writeInt32BE(lastOffsetDelta, body + 2);
-    writeInt64(buf, body + 6, firstTimestamp);
-    writeInt64(buf, body + 14, maxTimestamp);
-    writeInt64(buf, body + 22, producerId);
-    buf.writeInt16BE(producerEpoch, body + 30);
-    buf.writeInt32BE(firstSequence, body + 32);
-    buf.writeInt32BE(records.length, body + 36);
-    let end: number;
-    if (compressed === null) end = writeRecords(records, buf, body + BODY_HEADER);
-    else end = body + BODY_HEADER + compressed.copy(buf, body + BODY_HEADER);
-    if (end !== total) throw new Error(`fast RecordBatch size mismatch: wrote ${end} of ${total} bytes`);
-    buf.writeUInt32BE(crc32c(buf, body, total), 17);
-
-    const out = new Encoder(0);
-    out.buf = buf;
-    out.offset = total;
-    return out;
+    let size = 0;
+    for (const r of records) size += r.size();
+    return encodeBatch(args, { count: records.length, size, write: (buf, offset) => writeRecords(records, buf, offset) });
   };
+  fastRecordBatches.add(fastRecordBatch);
+  return fastRecordBatch;
+}
+
+/** Whether `RecordBatch` is one of this file's fast functions (so plainRecordBatch writes what it would). */
+export function isFastRecordBatch(RecordBatch: unknown): boolean {
+  return fastRecordBatches.has(RecordBatch as RecordBatchFn);
+}
+
+/** Batches plainRecordBatch has written (tests check that the sealed path takes it). */
+export let plainBatches = 0;
+
+/** A produce message with a Buffer key and value, no headers and no timestamp of its own. */
+export interface PlainMessage {
+  key: Buffer;
+  value: Buffer;
+}
+
+/** Varint size and body size of plain record i: attributes, timestamp delta 0, offset delta i, key, value, no headers. */
+function plainBodySize(i: number, keySize: number, valueSize: number): number {
+  return 3 + sizeOfVarInt(i) + sizeOfVarInt(keySize) + keySize + sizeOfVarInt(valueSize) + valueSize;
+}
+
+/**
+ * The RecordBatch kafkajs writes for plain messages, all stamped `args.firstTimestamp` (their
+ * timestamp deltas are 0): the bytes Record + RecordBatch give, with no object per record.
+ * For the sealed chunks of `k2 stream binance` and `k2 load asx`, where a MeasuredRecord, its
+ * arguments and their iterators were most of the producer's garbage.
+ */
+export function plainRecordBatch(args: RecordBatchArgs, messages: readonly PlainMessage[]): Promise<KafkaEncoder> {
+  plainBatches++;
+  let size = 0;
+  for (let i = 0; i < messages.length; i++) {
+    const m = messages[i]!;
+    const body = plainBodySize(i, m.key.length, m.value.length);
+    size += sizeOfVarInt(body) + body;
+  }
+  return encodeBatch(args, { count: messages.length, size, write: (buf, offset) => writePlainRecords(messages, buf, offset) });
+}
+
+function writePlainRecords(messages: readonly PlainMessage[], buf: Buffer, offset: number): number {
+  let o = offset;
+  for (let i = 0; i < messages.length; i++) {
+    const { key, value } = messages[i]!;
+    const k = key.length;
+    const v = value.length;
+    o = writeVarInt(buf, o, plainBodySize(i, k, v));
+    buf[o++] = 0; // attributes
+    buf[o++] = 0; // timestamp delta
+    o = writeVarInt(buf, o, i);
+    o = writeVarInt(buf, o, k);
+    if (k > 16) buf.set(key, o);
+    else for (let j = 0; j < k; j++) buf[o + j] = key[j]!;
+    o = writeVarInt(buf, o + k, v);
+    buf.set(value, o);
+    o += v;
+    buf[o++] = 0; // no headers
+  }
+  return o;
 }
 
 // ---------------------------------------------------------------- patching

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { prng } from '../support/prng.js';
 import '../../src/bus/kafka-client.js';
 import { createPartitioner, fastPartitionerApplied, murmur2, originalPartitioning } from '../../src/bus/kafkajs-fast-partitioner.js';
+import { plainBatches } from '../../src/bus/kafkajs-fast-record-batch.js';
 import { fastProduceRequestApplied, originalProduceRequest, type ProduceMessage, type ProduceRequestArgs, type ProduceRequestFn } from '../../src/bus/kafkajs-fast-produce-request.js';
 
 const require = createRequire(import.meta.url);
@@ -113,6 +114,52 @@ describe('kafkajs single-buffer Produce request', () => {
       const expected = (await a.encode()).buffer;
       const actual = (await b.encode()).buffer;
       expect(actual.equals(expected), `request ${n}`).toBe(true);
+    }
+  });
+
+  it('writes partitions of plain messages (Buffer key and value, nothing else) without a record object, byte for byte like kafkajs', async () => {
+    vi.spyOn(Date, 'now').mockReturnValue(1_700_000_000_456);
+    const rand = prng(14);
+    const pick = <T,>(xs: T[]): T => xs[Math.floor(rand() * xs.length)]!;
+    // value sizes around every varint width, keys short and long
+    const size = (): number => pick([0, 1, 63, 64, 127, 128, 200, 8191, 8192, 16383, 16384, Math.floor(rand() * 400)]);
+    const bytes = (n: number): Buffer => Buffer.from(Array.from({ length: n }, () => Math.floor(rand() * 256)));
+    const before = plainBatches;
+    let partitions = 0;
+    for (let n = 0; n < 60; n++) {
+      const args: ProduceRequestArgs = {
+        acks: -1,
+        timeout: 30000,
+        compression: pick([0, 0, 1]),
+        topicData: [
+          {
+            topic: 'market.crypto.trades.binance',
+            partitions: Array.from({ length: pick([1, 2]) }, (_, p) => ({
+              partition: p,
+              firstSequence: pick([undefined, 0, Math.floor(rand() * 1e6)]),
+              // 200 records: offset deltas past 63 take two varint bytes
+              messages: Array.from({ length: pick([1, 5, 200]) }, () => (rand() < 0.1 ? { key: bytes(pick([0, 17, 40])), value: bytes(size()), partition: p } : { key: bytes(7), value: bytes(size()) })),
+            })),
+          },
+        ],
+      };
+      partitions += args.topicData[0]!.partitions.length;
+      if (rand() < 0.5) {
+        args.producerId = 77;
+        args.producerEpoch = 2;
+      }
+      const expected = (await original(args).encode()).buffer;
+      const actual = (await patched(args).encode()).buffer;
+      expect(actual.equals(expected), `request ${n}`).toBe(true);
+    }
+    expect(plainBatches - before).toBe(partitions);
+    // one message that is not plain (a header, a timestamp, a string key) sends its partition the usual way
+    for (const odd of [{ headers: { h: 'x' } }, { timestamp: 1_600_000_000_000 }, { key: 'k' }]) {
+      const messages = [{ key: Buffer.from('BTCUSDT'), value: Buffer.from('v') }, { key: Buffer.from('ETHUSDT'), value: Buffer.from('w'), ...odd }];
+      const args: ProduceRequestArgs = { acks: -1, timeout: 100, topicData: [{ topic: 't', partitions: [{ partition: 0, messages }] }] };
+      const at = plainBatches;
+      expect((await patched(args).encode()).buffer.equals((await original(args).encode()).buffer)).toBe(true);
+      expect(plainBatches).toBe(at);
     }
   });
 
