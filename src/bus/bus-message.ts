@@ -1,10 +1,19 @@
 /** Messages and batches as the bus hands them out: offsets and timestamps are bigint, values raw bytes. */
 import type { KafkaMessage } from 'kafkajs';
+import { PackedRecord } from './kafkajs-fast-record-batch-decoder.js';
 
 export interface BusMessage {
   offset: bigint;
   key: Buffer | null;
   value: Buffer | null;
+  /**
+   * Where the value's bytes sit, `valueBuffer[valueStart, valueEnd)`, in a buffer that may hold
+   * other messages' bytes too: a reader of every value reads them there, without a Buffer made
+   * per message (as `value` may). null for a null value.
+   */
+  readonly valueBuffer: Buffer | null;
+  readonly valueStart: number;
+  readonly valueEnd: number;
   /** Kafka record timestamp, epoch milliseconds. */
   timestamp: bigint;
 }
@@ -41,6 +50,19 @@ class KafkaBusMessage implements BusMessage {
   }
   get value(): Buffer | null {
     return this.m.value;
+  }
+  get valueBuffer(): Buffer | null {
+    const m = this.m;
+    if (m instanceof PackedRecord) return m.valueStart < 0 ? null : m.bytes;
+    return m.value;
+  }
+  get valueStart(): number {
+    const m = this.m;
+    return m instanceof PackedRecord ? Math.max(m.valueStart, 0) : 0;
+  }
+  get valueEnd(): number {
+    const m = this.m;
+    return m instanceof PackedRecord ? Math.max(m.valueEnd, 0) : (m.value?.length ?? 0);
   }
   get offset(): bigint {
     const n = this.m.offsetNumber;

@@ -214,14 +214,14 @@ export class PackedRecord implements DecodedRecord {
     readonly headers: Record<string, unknown>,
     readonly isControlRecord: boolean,
     readonly batchContext: BatchContext,
-    /** the buffer holding the key and value bytes */
-    private readonly bytes: Buffer,
+    /** the buffer holding the key and value bytes (and those of the other records of its fetch) */
+    readonly bytes: Buffer,
     /** where the key's bytes start, or -1 for a null key */
     private readonly keyStart: number,
     private readonly keyEnd: number,
-    /** where the value's bytes start, or -1 for a null value */
-    private readonly valueStart: number,
-    private readonly valueEnd: number,
+    /** where the value's bytes start, or -1 for a null value: bytes[valueStart, valueEnd) */
+    readonly valueStart: number,
+    readonly valueEnd: number,
     /** the offset, a safe integer */
     readonly offsetNumber: number,
   ) {}

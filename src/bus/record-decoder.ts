@@ -42,7 +42,12 @@ export class RecordDecoder {
 
   /** The schema id of a framed value, or -1 when it is not framed (decodeSync then names the error). */
   static frameSchemaId(value: Buffer | null): number {
-    return value !== null && value.length >= WIRE_HEADER_BYTES && value[0] === MAGIC_BYTE ? value.readUInt32BE(1) : -1;
+    return value === null ? -1 : RecordDecoder.frameSchemaIdAt(value, 0, value.length);
+  }
+
+  /** frameSchemaId of the value bytes[start, end). */
+  static frameSchemaIdAt(bytes: Buffer | null, start: number, end: number): number {
+    return bytes !== null && end - start >= WIRE_HEADER_BYTES && bytes[start] === MAGIC_BYTE ? bytes.readUInt32BE(start + 1) : -1;
   }
 
   /** Whether a plan for the schema id is built (or known to fail): decodeSync needs no await then. */

@@ -172,7 +172,7 @@ export class AvroColumnDecoder {
           const s = pos;
           if (!skipBlocks(buf, 1)) return false;
           const c = col as CodeColumn;
-          c.codes[row] = codeOfBytes(c, buf, s, pos, () => readList(buf, s));
+          c.codes[row] = codeOfBytes(c, buf, s, pos, AS_LIST);
           break;
         }
         case Op.StringMap:
@@ -303,19 +303,26 @@ function readCodedString(buf: Uint8Array, col: CodeColumn, row: number): boolean
   if (n < 0) return false;
   const s = pos;
   pos += n;
-  col.codes[row] = codeOfBytes(col, buf, s, pos, () => Buffer.from(buf.buffer, buf.byteOffset + s, n).toString('utf8'));
+  col.codes[row] = codeOfBytes(col, buf, s, pos, AS_TEXT);
   return true;
 }
 
-/** The code of the value encoded in buf[s, e): a recent one's, a known one's, or a new one decoded by `decode`. */
-function codeOfBytes(col: CodeColumn, buf: Uint8Array, s: number, e: number, decode: () => unknown): number {
+/** How codeOfBytes decodes a value it has not seen: the UTF-8 text buf[s, e), or the string-array blocks at s. */
+const AS_TEXT = 0;
+const AS_LIST = 1;
+
+/**
+ * The code of the value encoded in buf[s, e): a recent one's, a known one's, or a new one decoded
+ * `as` text or a list (a mode, not a callback: a closure per value was most of the decoder's garbage).
+ */
+function codeOfBytes(col: CodeColumn, buf: Uint8Array, s: number, e: number, as: typeof AS_TEXT | typeof AS_LIST): number {
   const recent = col.recent.find(buf, s, e);
   if (recent !== 0) return recent;
   const key = Buffer.from(buf.buffer, buf.byteOffset + s, e - s).toString('latin1');
   let code = col.byKey.get(key);
   if (code === undefined) {
     const saved = pos;
-    code = col.addValue(decode());
+    code = col.addValue(as === AS_LIST ? readList(buf, s) : Buffer.from(buf.buffer, buf.byteOffset + s, e - s).toString('utf8'));
     pos = saved;
     col.byKey.set(key, code);
   }

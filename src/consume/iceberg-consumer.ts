@@ -337,7 +337,7 @@ export class IcebergConsumer {
     let unprepared: Set<number> | undefined;
     let lastId = -2;
     for (const m of messages) {
-      const id = RecordDecoder.frameSchemaId(m.value);
+      const id = RecordDecoder.frameSchemaIdAt(m.valueBuffer, m.valueStart, m.valueEnd);
       if (id === lastId) continue;
       lastId = id;
       if (!this.decoder.isPrepared(kind, id)) (unprepared ??= new Set()).add(id);
@@ -354,13 +354,17 @@ export class IcebergConsumer {
     let direct = false;
     for (let i = 0; i < messages.length; i++) {
       const m = messages[i]!;
-      const value = m.value;
-      const schemaId = RecordDecoder.frameSchemaId(value);
+      // the value's bytes where the fetch left them: a Buffer is made only for the generic path
+      const bytes = m.valueBuffer;
+      const start = m.valueStart;
+      const end = m.valueEnd;
+      const schemaId = RecordDecoder.frameSchemaIdAt(bytes, start, end);
       if (schemaId !== directId) {
         directId = schemaId;
         direct = schemaId >= 0 && this.decoder.readsDirectly(kind, schemaId);
       }
-      if (!direct || !columns.decode(rows, value!, WIRE_HEADER, value!.length)) {
+      if (!direct || !columns.decode(rows, bytes!, start + WIRE_HEADER, end)) {
+        const value = m.value;
         const malformed = direct ? columns.malformedReason : null;
         if (malformed !== null) {
           this.deadLetter(batch.topic, batch.partition, m.offset, m.key, value, 'avro', `cannot decode Avro body: ${malformed}`);

@@ -1,6 +1,8 @@
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
+import type { KafkaMessage } from 'kafkajs';
 import { prng } from '../support/prng.js';
+import { toBusMessage } from '../../src/bus/bus-message.js';
 import '../../src/bus/kafka-client.js';
 import { originalRecordEncoding, type RecordArgs, type RecordBatchArgs } from '../../src/bus/kafkajs-fast-record-batch.js';
 import { createFastRecordBatchDecoder, fastRecordBatchDecoderApplied, originalRecordBatchDecoder, type KafkaDecoder, type RecordBatchDecoderFn } from '../../src/bus/kafkajs-fast-record-batch-decoder.js';
@@ -155,6 +157,27 @@ describe('kafkajs fast RecordBatch decoding', () => {
     expect(r1).toMatchObject({ timestamp: '1007', offset: '501', key: null, value: null, headers: {} });
     expect(r0!.batchContext).toBe(r1!.batchContext);
     expect(r0!.batchContext).toStrictEqual({ ...(await original(new Decoder(batch))).records[0]!.batchContext });
+  });
+
+  it('lets a bus reader find each value in the fetched bytes without a Buffer per message', async () => {
+    const values = [Buffer.from('first value'), null, Buffer.alloc(0), Buffer.alloc(300, 9)];
+    const batch = await encodeBatch(values.map((value, i) => ({ key: `k${i}`, value })), 0, {});
+    const got = (await fast(new Decoder(batch))) as unknown as { records: KafkaMessage[] };
+    expect(got.records).toHaveLength(values.length);
+    got.records.forEach((r, i) => {
+      const m = toBusMessage(r);
+      if (values[i] === null) expect(m.valueBuffer).toBeNull();
+      else {
+        expect(m.valueBuffer).not.toBe(m.value); // the fetch's buffer, not a view made for the message
+        expect(m.valueBuffer!.subarray(m.valueStart, m.valueEnd).equals(values[i]!), `value ${i}`).toBe(true);
+        expect(m.valueEnd - m.valueStart).toBe(values[i]!.length);
+      }
+    });
+    // a message kafkajs decoded itself: its value is the buffer
+    const own = toBusMessage({ key: null, value: Buffer.from('abc'), offset: '7', timestamp: '1', attributes: 0, headers: {} } as KafkaMessage);
+    expect([own.valueBuffer?.toString(), own.valueStart, own.valueEnd]).toEqual(['abc', 0, 3]);
+    const none = toBusMessage({ key: null, value: null, offset: '8', timestamp: '1', attributes: 0, headers: {} } as KafkaMessage);
+    expect([none.valueBuffer, none.valueStart, none.valueEnd]).toEqual([null, 0, 0]);
   });
 
   it('falls back to kafkajs on malformed batches with the same result or error', async () => {
