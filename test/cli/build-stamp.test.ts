@@ -1,12 +1,12 @@
 /**
  * dist/ records the commit it was built from (scripts/stamp-build.mjs), and bin/k2.js says so
  * when the checkout is at another commit (a `git pull` without `npm run build` would otherwise
- * run old code without a word). Real git repositories in temp dirs: a plain checkout, packed
+ * run old code without a word), or when a source file changed after the build. Real git repositories in temp dirs: a plain checkout, packed
  * refs, a detached HEAD and a linked worktree; and the real bin/k2.js copied beside a stand-in
  * dist/ that only prints.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { gitHead } from '../../bin/git-head.js';
@@ -77,6 +77,31 @@ describe('bin/k2.js and dist/build-info.json', () => {
     const moved = run(root);
     expect(moved.stdout).toBe('ran dist\n');
     expect(moved.stderr).toBe(`k2: dist/ was built from commit ${first.slice(0, 10)} but the checkout is at ${second.slice(0, 10)}: run \`npm run build\` (or set K2_FROM_SOURCE=1 to run the sources)\n`);
+  });
+
+  it('says so when a source file changed after the build', () => {
+    const { root } = checkout('c3');
+    mkdirSync(join(root, 'src', 'cli'), { recursive: true });
+    mkdirSync(join(root, 'schemas'));
+    writeFileSync(join(root, 'src', 'cli', 'main.ts'), 'old');
+    writeFileSync(join(root, 'schemas', 'trade_v2.avsc'), '{}');
+    execFileSync(process.execPath, [join(root, 'scripts', 'stamp-build.mjs')], { cwd: root });
+    const stampTime = statSync(join(root, 'dist', 'build-info.json')).mtime;
+    // files written before the build are older than its stamp
+    const before = new Date(stampTime.getTime() - 60_000);
+    utimesSync(join(root, 'src', 'cli', 'main.ts'), before, before);
+    utimesSync(join(root, 'schemas', 'trade_v2.avsc'), before, before);
+    expect(run(root).stderr).toBe('');
+    const after = new Date(stampTime.getTime() + 60_000);
+    utimesSync(join(root, 'src', 'cli', 'main.ts'), after, after);
+    const fix = 'run `npm run build` (or set K2_FROM_SOURCE=1 to run the sources)';
+    const one = run(root);
+    expect(one.stdout).toBe('ran dist\n');
+    expect(one.stderr).toBe(`k2: src/cli/main.ts changed after dist/ was built: ${fix}\n`);
+    writeFileSync(join(root, 'src', 'cli', 'new.ts'), 'new');
+    utimesSync(join(root, 'src', 'cli', 'new.ts'), after, after);
+    utimesSync(join(root, 'schemas', 'trade_v2.avsc'), after, after);
+    expect(run(root).stderr).toBe(`k2: schemas/trade_v2.avsc and 2 more files changed after dist/ was built: ${fix}\n`);
   });
 
   it('is quiet without a stamp (an older build) and outside a git checkout', () => {
