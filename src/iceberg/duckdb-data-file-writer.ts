@@ -156,21 +156,38 @@ function planMaps(col: MapColumn, rows: number): MapPlan {
   return { mode: 'json' };
 }
 
-/** `"key":` as UTF-8 JSON, per key string */
-const jsonKeys = new Map<string, Buffer>();
+/**
+ * The JSON text around a shape's values, as UTF-8: `{"k1":"`, `","k2":"`, ..., `"}` (`{}` for no
+ * keys), so that a row is its fragments with its escaped values between them. Per keys array (a
+ * column's shapes are fixed once made).
+ */
+const shapeFragments = new WeakMap<readonly string[], Uint8Array[]>();
 
-function jsonKey(key: string): Buffer {
-  let b = jsonKeys.get(key);
-  if (b === undefined) {
-    b = Buffer.from(`${JSON.stringify(key)}:`, 'utf8');
-    if (jsonKeys.size < 10_000) jsonKeys.set(key, b);
+function fragmentsOf(keys: readonly string[]): Uint8Array[] {
+  let f = shapeFragments.get(keys);
+  if (f === undefined) {
+    f = [];
+    if (keys.length === 0) f.push(Buffer.from('{}'));
+    else {
+      keys.forEach((k, j) => f!.push(Buffer.from(`${j === 0 ? '{' : '",'}${JSON.stringify(k)}:"`, 'utf8')));
+      f.push(Buffer.from('"}'));
+    }
+    shapeFragments.set(keys, f);
   }
-  return b;
+  return f;
 }
 
 const HEX = '0123456789abcdef';
 
 let packScratch = Buffer.allocUnsafe(1 << 16);
+
+/** Copies a fragment to out at `at` (short: a loop beats a native call); returns the end. */
+function putFragment(out: Buffer, at: number, fragment: Uint8Array): number {
+  const n = fragment.length;
+  if (n > 32) out.set(fragment, at);
+  else for (let i = 0; i < n; i++) out[at + i] = fragment[i]!;
+  return at + n;
+}
 
 /** The packed text of rows [start, start+n) of a map column under its plan (rows joined by U+001F). */
 function packedMaps(col: MapColumn, plan: MapPlan, start: number, n: number): string {
@@ -179,28 +196,31 @@ function packedMaps(col: MapColumn, plan: MapPlan, start: number, n: number): st
   // separator never occurs inside one; values are escaped byte by byte (UTF-8 passes through)
   const first = col.entryStart(start);
   const end = col.entryStart(start + n);
-  let keyBytes = 0;
+  let fragmentBytes = 0;
   for (let i = 0; i < n; i++) {
     const code = col.shapeCodes[start + i]!;
-    if (code !== 0) for (const k of col.shapes[code - 1]!) keyBytes += jsonKey(k).length + 1;
+    if (code !== 0) for (const f of fragmentsOf(col.shapes[code - 1]!)) fragmentBytes += f.length;
   }
-  const need = keyBytes + 6 * (col.valueStart(end) - col.valueStart(first)) + 3 * (end - first) + 3 * n;
+  const need = fragmentBytes + 6 * (col.valueStart(end) - col.valueStart(first)) + n;
   if (packScratch.length < need) packScratch = Buffer.allocUnsafe(Math.max(need, packScratch.length * 2));
   const out = packScratch;
   const bytes = col.bytes;
   let at = 0;
+  let lastCode = 0;
+  let fragments: Uint8Array[] = [];
   for (let i = 0; i < n; i++) {
     const r = start + i;
     if (i > 0) out[at++] = 0x1f;
     const code = col.shapeCodes[r]!;
     if (code === 0) continue;
-    const keys = col.shapes[code - 1]!;
-    out[at++] = 0x7b; // {
+    if (code !== lastCode) {
+      fragments = fragmentsOf(col.shapes[code - 1]!);
+      lastCode = code;
+    }
     let k = col.entryStart(r);
-    for (let j = 0; j < keys.length; j++, k++) {
-      if (j > 0) out[at++] = 0x2c; // ,
-      at += jsonKey(keys[j]!).copy(out, at);
-      out[at++] = 0x22;
+    const values = fragments.length - 1;
+    for (let j = 0; j < values; j++, k++) {
+      at = putFragment(out, at, fragments[j]!);
       for (let p = col.valueStart(k), e = col.valueEnds[k]!; p < e; p++) {
         const b = bytes[p]!;
         if (b === 0x22 || b === 0x5c) {
@@ -215,9 +235,8 @@ function packedMaps(col: MapColumn, plan: MapPlan, start: number, n: number): st
           out[at++] = HEX.charCodeAt(b & 15);
         } else out[at++] = b;
       }
-      out[at++] = 0x22;
     }
-    out[at++] = 0x7d; // }
+    at = putFragment(out, at, fragments[values]!);
   }
   return out.toString('utf8', 0, at);
 }
