@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log/logger.js';
+import { formatScaled, parseScaled } from '../../src/model/decimal.js';
 import { BinanceMetrics } from '../../src/metrics/binance-metrics.js';
 import { startMetricsServer, type MetricsServer } from '../../src/metrics/metrics-server.js';
 import { createMetricsRegistry } from '../../src/metrics/registry.js';
@@ -8,6 +9,7 @@ import type { TaggedRecord } from '../../src/model/record-kind.js';
 import { MemorySink, type RecordSink, type SealingSink } from '../../src/sources/binance/record-sink.js';
 import { BinanceStreamClient, type BinanceStreamOptions } from '../../src/sources/binance/stream-client.js';
 import { combinedStreamUrl } from '../../src/sources/binance/stream-url.js';
+import { AvroSealingSink } from '../support/avro-sealing-sink.js';
 import { BinanceEmulator, tapeTrade, waitFor } from '../support/binance-emulator.js';
 
 let emu: BinanceEmulator | null = null;
@@ -273,6 +275,20 @@ describe('metrics exposure', () => {
     expect(text).toContain(`k2_last_trade_price{symbol="BTCUSDT"} ${Number(tapeTrade('BTCUSDT', 3).price)}`);
     expect(text).toContain('k2_circuit_breaker_state{breaker="binance_ws"} 0');
     expect((await fetch(s.url.replace('/metrics', '/nope'))).status).toBe(404);
+  });
+});
+
+describe('last trade price from the direct path', () => {
+  it('gives the exact last price in the snapshot and the gauge when trades go from their frames to Avro', async () => {
+    const sink = new AvroSealingSink();
+    const { emu: e, metrics } = await setup(['BTCUSDT'], { sink });
+    e.emitTrades('BTCUSDT', 5);
+    await waitFor(() => (client?.snapshot().published ?? 0) === 5, 5_000, 'published');
+    expect(sink.directTrades).toBe(5); // every trade took the direct path
+    const last = tapeTrade('BTCUSDT', 5).price;
+    expect(client!.snapshot().symbols.BTCUSDT!.lastPrice).toBe(formatScaled(parseScaled(last)));
+    // the gauge is set once per socket read (a microtask), before the records are published
+    expect(await metrics.registry.getSingleMetricAsString('k2_last_trade_price')).toContain(`k2_last_trade_price{symbol="BTCUSDT"} ${Number(last)}`);
   });
 });
 
