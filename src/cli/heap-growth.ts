@@ -13,9 +13,9 @@
  * what they are measured by. `K2_HEAP_GROWING_PERCENT` overrides the policy for every
  * command; 0 means V8's own choice.
  */
-import v8 from 'node:v8';
 import { z } from 'zod';
 import { parseSetting } from '../config/global-options.js';
+import { setHeapGrowingPercent } from '../runtime/v8-heap-growing.js';
 
 /** Old generation may grow to (1 + percent/100) times its live size after a full GC. */
 export const LONG_RUNNING_HEAP_GROWING_PERCENT = 100;
@@ -38,11 +38,11 @@ export function heapGrowingPercentFor(command: string | undefined, env: NodeJS.P
 }
 
 /**
- * Sets V8's heap growing factor for this process before any worker starts. The flag is
- * process-wide, so the consumer worker's isolate follows it too. Returns what was set.
+ * Sets V8's heap growing factor for this process. The flag is process-wide, so the consumer
+ * worker's isolate follows it too (once it has loaded: v8-heap-growing.ts). Returns what was set.
  */
 export function applyHeapGrowth(command: string | undefined, env: NodeJS.ProcessEnv = process.env): number | null {
   const percent = heapGrowingPercentFor(command, env);
-  if (percent !== null) v8.setFlagsFromString(`--heap-growing-percent=${percent}`);
+  if (percent !== null) setHeapGrowingPercent(percent);
   return percent;
 }

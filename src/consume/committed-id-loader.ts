@@ -3,7 +3,7 @@
  * day) slice: the data files of that day/exchange partition whose symbol bounds can
  * contain the symbol are scanned with DuckDB for the id column only.
  */
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { DuckDBInstance, type DuckDBConnection } from '../runtime/duckdb-node-api.js';
 import type { Catalog } from '../iceberg/catalog/catalog.js';
 import { IcebergTableReader } from '../iceberg/table-reader.js';
 import type { TableName } from '../iceberg/table-definitions.js';

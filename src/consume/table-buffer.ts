@@ -104,6 +104,23 @@ export class TableBuffer {
     else ids.tryAdd(this.id.textAt(i));
   }
 
+  /** Clears keep[i] for the rows among `rows` whose id is in `ids`; returns how many it cleared. */
+  markKnown(ids: CompactIdSet, rows: readonly number[], keep: Uint8Array): number {
+    let known = 0;
+    for (const i of rows) {
+      if (this.idIn(ids, i)) {
+        keep[i] = 0;
+        known++;
+      }
+    }
+    return known;
+  }
+
+  /** Adds to `ids` the ids of the rows among `rows` that keep still holds. */
+  addKeptIds(ids: CompactIdSet, rows: readonly number[], keep: Uint8Array): void {
+    for (const i of rows) if (keep[i] === 1) this.addIdTo(ids, i);
+  }
+
   /** The first code of row i's value (codes are per value within a batch, but a value may have been coded twice). */
   private canonical(col: CodeColumn, i: number): number {
     return col.canonicalCode(col.codes[i]!);

@@ -25,15 +25,15 @@ import {
   type DuckDBAppender,
   type DuckDBConnection,
   type DuckDBType,
-} from '@duckdb/node-api';
+} from '../runtime/duckdb-node-api.js';
 import duckdb from '@duckdb/node-bindings';
 import { STATUS_ADDED, type DataFile, type ManifestEntry, type PartitionValues } from './data-file.js';
 import { metricsFromStats, statsByPath } from './duckdb-stats.js';
 import { IcebergError } from './errors.js';
-import { DAY_US, dayOf, partitionPath } from './partitioning.js';
+import { partitionPath } from './partitioning.js';
 import { CodeColumn, ColumnBatch, Int64Column, MapColumn, TextColumn } from './column-batch.js';
 import { fillCodes, fillInt32, fillInt64, fillMap, fillText } from './duckdb-vector-fill.js';
-import { SortOrderCheck } from './sort-order-check.js';
+import { partitionBatch } from './batch-partitions.js';
 import { pathToUri, uriToPath } from './paths.js';
 import type { ColumnDef, TableDefinition } from './table-definitions.js';
 
@@ -192,18 +192,39 @@ function putFragment(out: Buffer, at: number, fragment: Uint8Array): number {
 /** The packed text of rows [start, start+n) of a map column under its plan (rows joined by U+001F). */
 function packedMaps(col: MapColumn, plan: MapPlan, start: number, n: number): string {
   if (plan.mode === 'dictionary') return ''; // coded in the lean table; one empty value (unnest pads the shorter lists with NULL)
-  // JSON objects ('' for null) joined by U+001F: JSON escapes control characters, so the
-  // separator never occurs inside one; values are escaped byte by byte (UTF-8 passes through)
-  const first = col.entryStart(start);
-  const end = col.entryStart(start + n);
+  const need = packedMapsBound(col, start, n);
+  if (packScratch.length < need) packScratch = Buffer.allocUnsafe(Math.max(need, packScratch.length * 2));
+  return packScratch.toString('utf8', 0, writeJsonMaps(packScratch, col, start, n));
+}
+
+/**
+ * The most bytes writeJsonMaps can write for rows [start, start+n): the rows' fragments, every
+ * value byte escaped as \u00XX, and the separators.
+ */
+function packedMapsBound(col: MapColumn, start: number, n: number): number {
   let fragmentBytes = 0;
+  let lastCode = 0;
+  let lastBytes = 0;
   for (let i = 0; i < n; i++) {
     const code = col.shapeCodes[start + i]!;
-    if (code !== 0) for (const f of fragmentsOf(col.shapes[code - 1]!)) fragmentBytes += f.length;
+    if (code === 0) continue;
+    if (code !== lastCode) {
+      lastBytes = 0;
+      for (const f of fragmentsOf(col.shapes[code - 1]!)) lastBytes += f.length;
+      lastCode = code;
+    }
+    fragmentBytes += lastBytes;
   }
-  const need = fragmentBytes + 6 * (col.valueStart(end) - col.valueStart(first)) + n;
-  if (packScratch.length < need) packScratch = Buffer.allocUnsafe(Math.max(need, packScratch.length * 2));
-  const out = packScratch;
+  return fragmentBytes + 6 * (col.valueStart(col.entryStart(start + n)) - col.valueStart(col.entryStart(start))) + n;
+}
+
+/**
+ * Writes rows [start, start+n) of a map column to `out` as JSON objects ('' for null) joined by
+ * U+001F, and returns the end. JSON escapes control characters, so the separator never occurs
+ * inside one; values are escaped byte by byte (UTF-8 passes through). The loops live in small
+ * synchronous functions so that V8 optimizes them alone (decisions.md).
+ */
+function writeJsonMaps(out: Buffer, col: MapColumn, start: number, n: number): number {
   const bytes = col.bytes;
   let at = 0;
   let lastCode = 0;
@@ -221,24 +242,30 @@ function packedMaps(col: MapColumn, plan: MapPlan, start: number, n: number): st
     const values = fragments.length - 1;
     for (let j = 0; j < values; j++, k++) {
       at = putFragment(out, at, fragments[j]!);
-      for (let p = col.valueStart(k), e = col.valueEnds[k]!; p < e; p++) {
-        const b = bytes[p]!;
-        if (b === 0x22 || b === 0x5c) {
-          out[at++] = 0x5c;
-          out[at++] = b;
-        } else if (b < 0x20) {
-          out[at++] = 0x5c;
-          out[at++] = 0x75; // \u00XX
-          out[at++] = 0x30;
-          out[at++] = 0x30;
-          out[at++] = HEX.charCodeAt(b >> 4);
-          out[at++] = HEX.charCodeAt(b & 15);
-        } else out[at++] = b;
-      }
+      at = putEscaped(out, at, bytes, col.valueStart(k), col.valueEnds[k]!);
     }
     at = putFragment(out, at, fragments[values]!);
   }
-  return out.toString('utf8', 0, at);
+  return at;
+}
+
+/** Writes bytes[p, e) to out at `at` as the inside of a JSON string; returns the end. */
+function putEscaped(out: Buffer, at: number, bytes: Uint8Array, p: number, e: number): number {
+  for (; p < e; p++) {
+    const b = bytes[p]!;
+    if (b === 0x22 || b === 0x5c) {
+      out[at++] = 0x5c;
+      out[at++] = b;
+    } else if (b < 0x20) {
+      out[at++] = 0x5c;
+      out[at++] = 0x75; // \u00XX
+      out[at++] = 0x30;
+      out[at++] = 0x30;
+      out[at++] = HEX.charCodeAt(b >> 4);
+      out[at++] = HEX.charCodeAt(b & 15);
+    } else out[at++] = b;
+  }
+  return at;
 }
 
 interface ItemVector {
@@ -365,37 +392,7 @@ export class DuckDBDataFileWriter<R extends object> {
   async writeBatch(batch: ColumnBatch, tableLocation: string): Promise<ManifestEntry[]> {
     const rows = batch.length;
     if (rows === 0) return [];
-    // Group by (exchange, day) without allocating per row.
-    const exchanges = batch.codes('exchange');
-    const symbols = batch.codes('symbol');
-    const ts = batch.int64('timestamp');
-    const byExchange = new Map<number, Map<number, number>>();
-    const groups: PartitionValues[] = [];
-    const parts = new Int32Array(rows);
-    // Whether each partition's rows already arrive in sort order (symbol, timestamp): then
-    // the COPY keeps the staged order instead of sorting (an ASX file, one symbol's feed).
-    const order = new SortOrderCheck();
-    let lastExchange = -1;
-    let lastDays: Map<number, number> | undefined;
-    for (let i = 0; i < rows; i++) {
-      const ex = exchanges.canonicalCode(exchanges.codes[i]!);
-      const day = ts.isSafe(i) ? Math.floor(ts.numberAt(i) / DAY_US) : dayOf(ts.values[i]!);
-      let days = lastDays;
-      if (ex !== lastExchange) {
-        days = byExchange.get(ex);
-        if (days === undefined) byExchange.set(ex, (days = new Map()));
-        lastExchange = ex;
-        lastDays = days;
-      }
-      let g = days!.get(day);
-      if (g === undefined) {
-        g = groups.length;
-        groups.push({ timestamp_day: day, exchange: exchanges.values[ex - 1] as string });
-        days!.set(day, g);
-      }
-      parts[i] = g;
-      order.observeWords(g, symbols.values[symbols.codes[i]! - 1] as string, ts.words[2 * i + 1]!, ts.words[2 * i]!);
-    }
+    const { groups, parts, order } = partitionBatch(batch);
     await this.appendBatch(batch, parts);
     const stage = this.stage;
     const entries: ManifestEntry[] = [];

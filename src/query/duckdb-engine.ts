@@ -4,7 +4,7 @@
  * leak between concurrent API requests. Results are read with the exact JSON
  * accessors: decimals and 64-bit integers come back as strings, never floats.
  */
-import { DuckDBInstance, type DuckDBConnection, type DuckDBType, type DuckDBValue, type Json } from '@duckdb/node-api';
+import { DuckDBInstance, type DuckDBConnection, type DuckDBType, type DuckDBValue, type Json } from '../runtime/duckdb-node-api.js';
 import { K2Error } from '../model/errors.js';
 
 export type SqlParams = Record<string, DuckDBValue>;

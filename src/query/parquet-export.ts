@@ -3,7 +3,7 @@
  * The rows (exact strings) go into a temp table of VARCHAR columns and are cast back
  * to their column types on the way out: decimals stay decimals, times stay timestamps.
  */
-import type { Json } from '@duckdb/node-api';
+import type { Json } from '../runtime/duckdb-node-api.js';
 import { resolve } from 'node:path';
 import { sharedEngine, runSql, type DuckDbEngine } from './duckdb-engine.js';
 import type { QueryResult } from './query-result.js';

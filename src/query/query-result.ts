@@ -3,7 +3,7 @@
  * strings, timestamps as ISO-8601 UTC with microseconds), the column order, and the
  * scan plan that produced them.
  */
-import type { Json } from '@duckdb/node-api';
+import type { Json } from '../runtime/duckdb-node-api.js';
 import type { QueryTable } from './table-schema.js';
 
 export type ResultRow = Record<string, Json>;

@@ -3,7 +3,7 @@
  * snapshot (pruning files by partition and bounds), adds the fresh rows from the bus
  * tail, and runs one parameterised DuckDB statement over both.
  */
-import type { DuckDBConnection, Json } from '@duckdb/node-api';
+import type { DuckDBConnection, Json } from '../runtime/duckdb-node-api.js';
 import { ValidationError, errorMessage } from '../model/errors.js';
 import type { Micros } from '../model/trade.js';
 import { microsToIso } from '../model/time.js';

@@ -5,7 +5,7 @@
  * stay readable), configuration locked, and exactly one SELECT statement accepted.
  * So no file reads or writes, no COPY, no ATTACH, no INSTALL, no SET.
  */
-import { DuckDBInstance, StatementType, type DuckDBConnection } from '@duckdb/node-api';
+import { DuckDBInstance, StatementType, type DuckDBConnection } from '../runtime/duckdb-node-api.js';
 import { resolve } from 'node:path';
 import { ValidationError } from '../model/errors.js';
 import { parseCommittedOffsets } from './committed-offsets.js';

@@ -4,7 +4,7 @@
  * committed. Every user value is a named parameter; table and column names come
  * from the allow-list in table-schema.ts.
  */
-import { TIMESTAMPTZ, VARCHAR, LIST, listValue, timestampTZValue } from '@duckdb/node-api';
+import { TIMESTAMPTZ, VARCHAR, LIST, listValue, timestampTZValue } from '../runtime/duckdb-node-api.js';
 import type { Micros } from '../model/trade.js';
 import type { SqlParamTypes, SqlParams } from './duckdb-engine.js';
 import { recordKeyColumns, tableColumns, type QueryTable } from './table-schema.js';

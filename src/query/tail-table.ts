@@ -13,7 +13,7 @@ import {
   timestampTZValue,
   type DuckDBAppender,
   type DuckDBConnection,
-} from '@duckdb/node-api';
+} from '../runtime/duckdb-node-api.js';
 import type { VendorData } from '../model/trade.js';
 import type { TailRecords } from './tail-source.js';
 import { tableColumns, type QueryTable } from './table-schema.js';
