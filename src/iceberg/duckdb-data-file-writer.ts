@@ -189,12 +189,17 @@ function putFragment(out: Buffer, at: number, fragment: Uint8Array): number {
   return at + n;
 }
 
-/** The packed text of rows [start, start+n) of a map column under its plan (rows joined by U+001F). */
-function packedMaps(col: MapColumn, plan: MapPlan, start: number, n: number): string {
-  if (plan.mode === 'dictionary') return ''; // coded in the lean table; one empty value (unnest pads the shorter lists with NULL)
+const NO_BYTES = new Uint8Array(0);
+
+/**
+ * The packed text of rows [start, start+n) of a map column under its plan (rows joined by U+001F),
+ * as UTF-8: a view of a scratch buffer, valid until the next call.
+ */
+function packedMaps(col: MapColumn, plan: MapPlan, start: number, n: number): Uint8Array {
+  if (plan.mode === 'dictionary') return NO_BYTES; // coded in the lean table; one empty value (unnest pads the shorter lists with NULL)
   const need = packedMapsBound(col, start, n);
   if (packScratch.length < need) packScratch = Buffer.allocUnsafe(Math.max(need, packScratch.length * 2));
-  return packScratch.toString('utf8', 0, writeJsonMaps(packScratch, col, start, n));
+  return packScratch.subarray(0, writeJsonMaps(packScratch, col, start, n));
 }
 
 /**
@@ -266,11 +271,6 @@ function putEscaped(out: Buffer, at: number, bytes: Uint8Array, p: number, e: nu
     } else out[at++] = b;
   }
   return at;
-}
-
-interface ItemVector {
-  setItem(i: number, x: unknown): void;
-  flush(): void;
 }
 
 export interface WrittenDataFile {
@@ -478,19 +478,19 @@ export class DuckDBDataFileWriter<R extends object> {
         }
         appender.appendDataChunk(chunk);
         if (this.blobbed) {
+          // one value per packed column: its UTF-8 bytes go straight into the vector (a JS string of
+          // them would be decoded, kept in the worker's heap and encoded again)
           const blobChunk = DuckDBDataChunk.create(blobTypes, 1);
           this.packed.forEach((c, k) => {
             const bc = bcols[c]!;
-            let joined: string;
+            let joined: Uint8Array;
             if (bc instanceof MapColumn) joined = packedMaps(bc, this.mapPlans[c]!, start, n);
             else {
               // the arena already holds the chunk's values separated by U+001F
               const t = bc as TextColumn;
-              joined = t.bytes.toString('utf8', t.startOf(start), t.ends[start + n - 1]);
+              joined = t.bytes.subarray(t.startOf(start), t.ends[start + n - 1]);
             }
-            const bv = blobChunk.getColumnVector(k) as unknown as ItemVector;
-            bv.setItem(0, joined);
-            bv.flush();
+            duckdb.vector_assign_string_element_len(duckdb.data_chunk_get_vector(blobChunk.chunk, k), 0, joined);
           });
           this.blobAppender!.appendDataChunk(blobChunk);
         }

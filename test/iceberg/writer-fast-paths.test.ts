@@ -100,6 +100,17 @@ describe('writer fast paths', () => {
     await appendAndReadOrder(withSeparator);
   });
 
+  it('packed message and trade ids keep non-ASCII text exactly, across chunks', async () => {
+    // the packed columns travel as one UTF-8 value per 2,048-row chunk, split back in SQL
+    const rows = sortedDay(4500, 'u').map((t, i) => ({
+      ...t,
+      message_id: `u-${i}-é-日本-\u{1d518}`,
+      trade_id: i % 7 === 0 ? `u-${i}-ü` : `u-${i}`,
+    }));
+    const ids = await appendAndReadOrder(rows);
+    expect(ids).toEqual(rows.map((r) => r.message_id));
+  });
+
   it('dictionary-codes few distinct maps and falls back to JSON text for many, with the same values', async () => {
     const few = sortedDay(3000, 'd').map((t, i) => ({
       ...t,
