@@ -5,6 +5,9 @@
  * requires; the emulator test checks the echo.
  */
 import WebSocket from 'ws';
+import { applyWsReceiverViews } from './ws-receiver-views.js';
+
+applyWsReceiverViews();
 
 export interface ConnectionEnd {
   code: number;
