@@ -30,10 +30,13 @@ import { IcebergTableReader } from '../src/iceberg/table-reader.js';
 import { CountingSink, type RecordSink } from '../src/sources/binance/record-sink.js';
 import { BinanceStreamClient } from '../src/sources/binance/stream-client.js';
 import { waitFor, type EmulatorCommand } from '../test/support/binance-emulator.js';
+import { measureStackFloor } from './e2e-stack-floor.js';
 import { cpuSecondsOfPid } from './lib/process-cpu.js';
 import { throughputResult, type BenchResult, type BenchSuite } from './lib/result.js';
 
 const SYMBOL = 'BTCUSDT';
+/** The topic `k2 stream binance` publishes SYMBOL's trades to. */
+const STREAM_TOPIC = 'market.crypto.trades.binance';
 
 /** The emulator in its own process, so it does not share the client's core. */
 class RemoteEmulator {
@@ -109,6 +112,9 @@ class RssSampler {
   }
 }
 
+/** CPU microseconds per message of the last floorRate call (the bare ws client's process). */
+let lastFloorCpuPerMessage = 0;
+
 async function floorRate(emu: RemoteEmulator, n: number, fromId: number): Promise<number> {
   const ws = new WebSocket(`${emu.wsUrl}/stream?streams=${SYMBOL.toLowerCase()}@trade`, { perMessageDeflate: false });
   await new Promise<void>((resolve, reject) => {
@@ -121,10 +127,13 @@ async function floorRate(emu: RemoteEmulator, n: number, fromId: number): Promis
     got++;
     bytes += (d as Buffer).length;
   });
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   await emu.replay(SYMBOL, fromId, n);
   await waitFor(() => got >= n, 120_000, 'floor frames');
   const rate = n / ((performance.now() - t0) / 1000);
+  const cpu = process.cpuUsage(cpu0);
+  lastFloorCpuPerMessage = (cpu.user + cpu.system) / n;
   ws.close();
   await emu.waitConnections(0);
   return bytes > 0 ? rate : 0;
@@ -170,6 +179,7 @@ const suite: BenchSuite = async ({ quick, workDir, log }) => {
     next += 10_000;
 
     const floor = await floorRate(emu, n, next);
+    const wsFloorCpu = lastFloorCpuPerMessage;
     next += n;
     const counting = new CountingSink();
     rss.reset();
@@ -207,6 +217,7 @@ const suite: BenchSuite = async ({ quick, workDir, log }) => {
       results.push(throughputResult('binance-stream: replay -> k2 stream -> bus -> Iceberg (embedded)', rate, 'msg/s', floor, null, 100_000));
       results.push({ name: 'binance-stream: peak RSS, k2 stream into Iceberg (embedded)', value: lake.peakMb, unit: 'MB', goal: '<= 400 MB', floor: null, ratio: null, meets: lake.peakMb <= 400 });
       results.push({ name: 'binance-stream: k2 stream CPU per message, into Iceberg (all threads)', value: lake.cpuUsPerMessage, unit: 'us', goal: '-', floor: null, ratio: null, meets: null });
+      results.push(...(await streamStackFloor(join(workDir, 'iceberg'), nBus, workDir, wsFloorCpu, lake.cpuUsPerMessage, floor, log)));
     } finally {
       if (!hadDist) rmSync(join(ROOT, 'dist'), { recursive: true, force: true });
     }
@@ -218,6 +229,43 @@ const suite: BenchSuite = async ({ quick, workDir, log }) => {
 };
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/**
+ * The stack floor of the run into Iceberg: what the parts no implementation of it can skip cost
+ * per message on this machine, for that run's own records and rows: a bare ws client reading
+ * the frames (measured above, in this process), kafkajs producing and consuming the records, the
+ * broker, and DuckDB writing the rows to zstd Parquet (bench/e2e-stack-floor.ts). Their CPU per
+ * message summed, on this machine's cores, bounds the rate of any such pipeline; what k2 spends
+ * above it is its own work (frame scanning, Avro, ids, sequencing, dedup, sort, stats, commits)
+ * and the garbage collection of all of it.
+ */
+async function streamStackFloor(
+  dataDir: string,
+  n: number,
+  workDir: string,
+  wsCpuUs: number,
+  k2CpuUs: number,
+  wsRate: number,
+  log: (line: string) => void,
+): Promise<BenchResult[]> {
+  const stack = await measureStackFloor(dataDir, n, workDir, STREAM_TOPIC);
+  const per = (s: number | null): number => ((s ?? 0) * 1e6) / n;
+  const clientsUs = wsCpuUs + per(stack.produceCpuS) + per(stack.consumeCpuS) + per(stack.duckdbCpuS);
+  const floorUs = clientsUs + per(stack.brokerCpuS);
+  const budgetUs = (stack.cores * 1e6) / 100_000;
+  const bound = (stack.cores * 1e6) / floorUs;
+  log(
+    `binance-stream: stack floor per message: bare ws ${wsCpuUs.toFixed(2)} + kafkajs produce ${per(stack.produceCpuS).toFixed(2)} + consume ${per(stack.consumeCpuS).toFixed(2)} ` +
+      `+ broker ${stack.brokerCpuS === null ? '? (not counted)' : per(stack.brokerCpuS).toFixed(2)} + DuckDB zstd Parquet ${per(stack.duckdbCpuS).toFixed(2)} = ${floorUs.toFixed(1)} us CPU; ` +
+      `on ${stack.cores} cores at most ${Math.round(bound)} msg/s (${Math.round((stack.cores * 1e6) / clientsUs)} with a broker that cost nothing). ` +
+      `k2 into Iceberg: ${k2CpuUs.toFixed(1)} us, ${(k2CpuUs - floorUs).toFixed(1)} us above the floor; 100k msg/s on ${stack.cores} cores allows ${budgetUs.toFixed(1)} us in all, ` +
+      `${(budgetUs - floorUs).toFixed(1)} us above the floor`,
+  );
+  return [
+    { name: 'binance-stream: stack floor CPU per message, ws + kafkajs + broker + DuckDB (info)', value: floorUs, unit: 'us', goal: '-', floor: null, ratio: null, meets: null },
+    throughputResult('binance-stream: most msg/s ws + kafkajs + broker + DuckDB allow into Iceberg (info)', bound, 'msg/s', wsRate, null),
+  ];
+}
 
 /** The peak resident set of a process so far (VmHWM), in MB; 0 once it has exited. */
 function peakRssMb(pid: number): number {

@@ -1,6 +1,7 @@
 /**
- * The stack floor of `k2 load asx`: what the parts the load cannot do without cost on this
- * machine, for the very records and rows of the end-to-end run, with none of k2's own work.
+ * The stack floor of a run that went through the bus into Iceberg (`k2 load asx`, and
+ * `k2 stream binance` into Iceberg): what the parts the run cannot do without cost on this
+ * machine, for the very records and rows of that run, with none of k2's own work.
  *
  *  - kafkajs consume: a k2 BusConsumer (kafkajs with k2's fetch path) reads the load's topic
  *    from a copy of its broker data, touching every value (copied into one buffer);
@@ -48,7 +49,8 @@ export interface StackFloor {
   maxRowsPerCpuFreeBrokerS: number;
 }
 
-const TOPIC = 'market.equities.trades.asx';
+/** The load's topic (the default source of measureStackFloor). */
+export const ASX_TRADES_TOPIC = 'market.equities.trades.asx';
 const REPRODUCED_TOPIC = 'market.equities.trades.floor';
 
 function dirBytes(dir: string): number {
@@ -58,14 +60,14 @@ function dirBytes(dir: string): number {
 }
 
 /** Reads every record of the load's topic; returns the client's CPU and the records' key/value bytes. */
-async function consumeAll(bootstrap: string, rows: number, logBytes: number): Promise<{ cpuS: number; messages: WireMessage[] }> {
+async function consumeAll(bootstrap: string, topic: string, rows: number, logBytes: number): Promise<{ cpuS: number; messages: WireMessage[] }> {
   const values = Buffer.allocUnsafe(logBytes);
   const starts = new Int32Array(rows + 1);
   let key: Buffer | null = null;
   let n = 0;
   let at = 0;
   const c0 = ownCpuSeconds();
-  const consumer = await BusConsumer.connect({ brokers: [bootstrap], registryUrl: 'http://127.0.0.1:1' }, { groupId: 'stack-floor', topics: [TOPIC], logger: silentLogger, fromBeginning: true, maxWaitMs: 100 });
+  const consumer = await BusConsumer.connect({ brokers: [bootstrap], registryUrl: 'http://127.0.0.1:1' }, { groupId: 'stack-floor', topics: [topic], logger: silentLogger, fromBeginning: true, maxWaitMs: 100 });
   await new Promise<void>((resolve, reject) => {
     // the topic holds at least `rows` records (the table holds that many rows); never wait forever
     let seen = -1;
@@ -139,18 +141,21 @@ async function duckdbWrite(tableDataDir: string, out: string): Promise<{ cpuS: n
   }
 }
 
-/** Measures the floor on a finished load's data dir (left unchanged: its broker data is copied). */
-export async function measureStackFloor(loadDataDir: string, rows: number, workDir: string): Promise<StackFloor> {
+/**
+ * Measures the floor on a finished run's data dir (left unchanged: its broker data is copied):
+ * the first `rows` records of `topic`, and the rows of its trades_v2 table.
+ */
+export async function measureStackFloor(loadDataDir: string, rows: number, workDir: string, topic = ASX_TRADES_TOPIC): Promise<StackFloor> {
   const busDir = join(workDir, 'stack-floor');
   cpSync(join(loadDataDir, 'broker'), join(busDir, 'broker'), { recursive: true, filter: (src) => !src.endsWith('broker.lock') });
-  const logBytes = dirBytes(join(busDir, 'broker', 'topics', TOPIC));
+  const logBytes = dirBytes(join(busDir, 'broker', 'topics', topic));
   const broker = await startChildBroker(busDir);
   let consumed: { cpuS: number; messages: WireMessage[] };
   let produceCpuS: number;
   let brokerCpuS: number | null;
   try {
     const b0 = cpuSecondsOfPid(broker.child.pid);
-    consumed = await consumeAll(broker.bootstrap, rows, logBytes);
+    consumed = await consumeAll(broker.bootstrap, topic, rows, logBytes);
     produceCpuS = await produceAll(broker.bootstrap, consumed.messages);
     const b1 = cpuSecondsOfPid(broker.child.pid);
     brokerCpuS = b0 === null || b1 === null ? null : b1 - b0;

@@ -31,6 +31,7 @@ import { STATUS_ADDED, type DataFile, type ManifestEntry, type PartitionValues }
 import { metricsFromStats, statsByPath } from './duckdb-stats.js';
 import { IcebergError } from './errors.js';
 import { partitionPath } from './partitioning.js';
+import { readSplitOffsets } from './parquet-split-offsets.js';
 import { CodeColumn, ColumnBatch, Int64Column, MapColumn, TextColumn } from './column-batch.js';
 import { fillCodes, fillInt32, fillInt64, fillMap, fillText } from './duckdb-vector-fill.js';
 import { partitionBatch } from './batch-partitions.js';
@@ -287,6 +288,8 @@ interface CopiedFile {
 interface CopyStats {
   count: string;
   file_size_bytes: string;
+  /** the footer's length, without its 8-byte trailer */
+  footer_size_bytes?: string;
   column_statistics: { key: string; value: { key: string; value: string }[] }[];
 }
 
@@ -411,8 +414,7 @@ export class DuckDBDataFileWriter<R extends object> {
       };
       const lanes = Math.min(COPY_LANES, groups.length);
       await Promise.all(Array.from({ length: lanes }, (_, k) => this.laneConnection(k).then(lane)));
-      // one footer query for all the batch's files (a query per file cost ~0.3 us/row)
-      for (const dataFile of await this.describeFiles(written)) {
+      for (const dataFile of this.describeFiles(written)) {
         entries.push({ status: STATUS_ADDED, snapshotId: null, sequenceNumber: null, fileSequenceNumber: null, dataFile });
       }
     } finally {
@@ -499,9 +501,10 @@ export class DuckDBDataFileWriter<R extends object> {
       if (this.blobbed) {
         this.blobAppender!.flushSync();
         const split = this.packed.map((c) => `unnest(string_split(${q(cols[c]!.name)}, chr(31))) AS ${q(`_s_${cols[c]!.name}`)}`).join(', ');
-        await this.conn.run(`CREATE OR REPLACE TABLE ${this.strs} AS SELECT ${split} FROM ${this.blobs}`);
+        // CREATE TABLE AS answers with the rows it made: the packed values must be one per staged row
+        const made = await this.conn.runAndReadAll(`CREATE OR REPLACE TABLE ${this.strs} AS SELECT ${split} FROM ${this.blobs}`);
         await this.conn.run(`DELETE FROM ${this.blobs}`);
-        const count = (await this.conn.runAndReadAll(`SELECT count(*)::VARCHAR FROM ${this.strs}`)).getRows()[0]?.[0];
+        const count = String(made.getRows()[0]?.[0]);
         if (count !== String(rows)) {
           throw new IcebergError('packed string columns do not line up with the staged rows', { table: this.def.name, expected: rows, got: String(count) });
         }
@@ -522,7 +525,7 @@ export class DuckDBDataFileWriter<R extends object> {
    * `alreadySorted` the caller guarantees `selectSql` yields the rows in that order.
    */
   async copyToFile(selectSql: string, tableLocation: string, partition: PartitionValues, alreadySorted = false): Promise<DataFile> {
-    const [dataFile] = await this.describeFiles([await this.copyPartition(this.conn, selectSql, tableLocation, partition, alreadySorted)]);
+    const [dataFile] = this.describeFiles([await this.copyPartition(this.conn, selectSql, tableLocation, partition, alreadySorted)]);
     return dataFile!;
   }
 
@@ -551,25 +554,9 @@ export class DuckDBDataFileWriter<R extends object> {
     return { file, stats, partition };
   }
 
-  /** The Iceberg data files of freshly written Parquet files; split offsets from one parquet_metadata query. */
-  private async describeFiles(files: readonly CopiedFile[]): Promise<DataFile[]> {
-    if (files.length === 0) return [];
-    const offsets = await this.conn.runAndReadAll(
-      `SELECT file_name, row_group_id, min(coalesce(dictionary_page_offset, data_page_offset))::VARCHAR AS start
-         FROM parquet_metadata([${files.map((f) => sqlString(f.file)).join(', ')}]) GROUP BY file_name, row_group_id ORDER BY file_name, start`,
-    );
-    const byFile = new Map<string, bigint[]>();
-    for (const r of offsets.getRowObjectsJson()) {
-      const name = String(r.file_name);
-      let list = byFile.get(name);
-      if (list === undefined) byFile.set(name, (list = []));
-      list.push(BigInt(String(r.start)));
-    }
-    return files.map((f) => {
-      const splitOffsets = byFile.get(f.file);
-      if (splitOffsets === undefined) throw new IcebergError('DuckDB returned no row groups for a data file it wrote', { file: f.file });
-      return this.describeFile(f, splitOffsets);
-    });
+  /** The Iceberg data files of freshly written Parquet files; split offsets from their footers. */
+  private describeFiles(files: readonly CopiedFile[]): DataFile[] {
+    return files.map((f) => this.describeFile(f, readSplitOffsets(f.file, Number(f.stats.footer_size_bytes))));
   }
 
   private describeFile({ file, stats, partition }: CopiedFile, splitOffsets: bigint[]): DataFile {

@@ -52,6 +52,8 @@ export interface DataFileInfo {
   /** data sequence number and adding snapshot */
   sequenceNumber: bigint | null;
   snapshotId: bigint | null;
+  /** where the file's row groups start (Parquet byte offsets, ascending), when the writer recorded them */
+  splitOffsets: bigint[] | null;
 }
 
 const manifestCache = new Map<string, ManifestEntry[]>();
@@ -120,6 +122,7 @@ function describe(e: ManifestEntry, byId: Map<number, ColumnDef>): DataFileInfo 
     nullCounts,
     sequenceNumber: e.sequenceNumber,
     snapshotId: e.snapshotId,
+    splitOffsets: d.splitOffsets,
   };
 }
 

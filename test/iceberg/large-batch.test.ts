@@ -45,6 +45,12 @@ describe('large batch alignment', () => {
       expect(r.getRowObjectsJson()[0]).toEqual({ n: String(n), distinct_ids: String(n), bad_message_id: '0', bad_ingestion: '0', bad_vendor: '0', bad_price: '0' });
       const rg = await duck.conn.runAndReadAll(`SELECT count(DISTINCT row_group_id)::VARCHAR AS groups FROM parquet_metadata('${files[0]!.path}')`);
       expect(Number(rg.getRowObjectsJson()[0]!.groups)).toBeGreaterThanOrEqual(3);
+      // the manifest's split offsets are where DuckDB says the file's row groups start
+      const starts = await duck.conn.runAndReadAll(
+        `SELECT min(coalesce(dictionary_page_offset, data_page_offset)) AS first
+           FROM parquet_metadata('${files[0]!.path}') GROUP BY row_group_id ORDER BY first`,
+      );
+      expect(files[0]!.splitOffsets).toEqual(starts.getRowObjectsJson().map((r) => BigInt(String(r.first))));
     } finally {
       duck.close();
     }
